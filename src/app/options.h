@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dbcap's effective configuration: the defaults, then config/dbcap.json (or
+ * --config FILE), then the command line, in that order of precedence.
+ */
+#ifndef DBCAP_OPTIONS_H
+#define DBCAP_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dbuf.h"
+
+#define DBCAP_MAX_CPUS 1024
+
+enum io_engine { IO_ENGINE_URING = 0, IO_ENGINE_PWRITE = 1 };
+enum io_direct { IO_DIRECT_AUTO = -1, IO_DIRECT_OFF = 0, IO_DIRECT_ON = 1 };
+
+struct dbcap_opts {
+	/* Output */
+	char *output;             /* -w FILE (required unless --help/--version) */
+	bool force;               /* --force: replace an existing output */
+	/* Writers and buffer */
+	unsigned writers;         /* --writers N (1..256) */
+	int cpus[DBCAP_MAX_CPUS]; /* --cpus LIST: writers' cores; ncpus == 0: automatic */
+	unsigned ncpus;
+	int reader_cpu;           /* --reader-cpu N; -1: automatic */
+	enum dbuf_layout layout;  /* --layout per-writer|shared|mutex */
+	unsigned buffers;         /* --buffers K (2..64) */
+	size_t buffer_size;       /* --buffer-size BYTES (suffixes k, M, G) */
+	enum dbuf_on_full on_full; /* --on-full drop|wait */
+	/* Stop conditions (whichever first; none: until SIGINT/SIGTERM) */
+	double duration;          /* --duration SECONDS; 0: none */
+	uint64_t count;           /* -c/--count BLOCKS in total; 0: none */
+	/* Synthetic source */
+	uint32_t block_min, block_max; /* --block-min/--block-max (10..10000) */
+	uint64_t seed;            /* --seed N */
+	unsigned writer_work;     /* --writer-work N: auxiliary work units between writes */
+	unsigned reader_work;     /* --reader-work N: auxiliary work units per chunk */
+	/* Persistence */
+	enum io_engine io_engine; /* --io-engine uring|pwrite */
+	enum io_direct direct;    /* --direct / --buffered; default auto */
+	unsigned io_depth;        /* --io-depth N: writes in flight (>= 2) */
+	double flush_age;         /* --flush-age SECONDS: max age of unwritten data */
+	/* Statistics */
+	char *stats_path;         /* --stats FILE */
+	double stats_interval;    /* --stats-interval SECONDS; 0: only at exit */
+	char *config_path;        /* --config FILE (NULL: none) */
+	bool quiet;               /* -q: no summary line */
+};
+
+/* Fills *o with the built-in defaults (the same values as config/dbcap.json). */
+void options_defaults(struct dbcap_opts *o);
+
+/*
+ * Parses argv (after loading --config FILE if given), validates every value.
+ * Returns 0 to run, 1 when --help or --version was printed (exit 0), or
+ * -1 after printing a message naming the bad option or key to stderr (exit 2).
+ */
+int options_parse(struct dbcap_opts *o, int argc, char **argv);
+
+/* Loads a JSON config file into *o (keys as in config/dbcap.json). 0 or -1 with a message. */
+int options_load_config(struct dbcap_opts *o, const char *path);
+
+void options_free(struct dbcap_opts *o);
+
+#endif

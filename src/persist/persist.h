@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Persistence: appends a stream of bytes to one file with io_uring (or
+ * pwrite when io_uring is unavailable).  Used by the reader thread only.
+ *
+ * The stream is appended chunk by chunk; each chunk holds whole records, so
+ * every chunk boundary is a record boundary.  The module knows nothing of the
+ * file format.  Guarantees:
+ *  - File bytes are always a prefix of the stream, never padding: O_DIRECT
+ *    writes only whole aligned blocks of real data; an unaligned tail is
+ *    written through a second, buffered descriptor (persist_write_tail) and
+ *    rewritten by the next aligned write.
+ *  - Cookies come back from persist_reap() in append order, once the chunk's
+ *    memory may be reused (O_DIRECT: once copied into the staging ring;
+ *    buffered: once its write completed).
+ *  - Short writes, -EINTR and -EAGAIN are resubmitted; any other error is
+ *    sticky: later calls return it, nothing more is submitted.
+ */
+#ifndef DBCAP_PERSIST_H
+#define DBCAP_PERSIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "../app/options.h"
+#include "../stats/stats.h"
+
+struct persist_opts {
+	const char *path;
+	bool force;                   /* replace an existing regular file */
+	enum io_engine engine;        /* wanted engine; falls back to pwrite with a reason */
+	enum io_direct direct;        /* auto: O_DIRECT when the filesystem allows */
+	unsigned depth;               /* writes in flight, >= 2 */
+	size_t slot_size;             /* O_DIRECT staging slot (multiple of the alignment) */
+	const struct iovec *regions;  /* memory that chunks lie in (buffered: register) */
+	unsigned nregions;
+	struct hist *latency;         /* where to record write latency (submit -> done) */
+};
+
+struct persist;
+
+/*
+ * Creates the file: O_CREAT|O_EXCL|O_NOFOLLOW, mode 0640 (minus umask); with
+ * force an existing regular file is replaced.  Sets up io_uring (or the
+ * fallback, printing one warning naming the reason) and O_DIRECT.
+ * Returns 0, or -errno with a message in msg naming the path and the reason.
+ */
+int persist_open(const struct persist_opts *o, struct persist **out, char *msg, size_t msglen);
+
+/*
+ * Appends len bytes (region: index into opts.regions, or -1).  May block
+ * waiting for a free slot / in-flight write when depth writes are in flight.
+ * Returns 0 or the sticky -errno.
+ */
+int persist_append(struct persist *p, const void *data, size_t len, int region, void *cookie);
+
+/*
+ * Collects completions.  Stores up to max cookies (append order) whose
+ * memory may be reused; returns how many, or -errno.  wait: block until at
+ * least one completion arrives when any write is in flight.
+ */
+int persist_reap(struct persist *p, void **cookies, unsigned max, bool wait);
+
+/* Writes everything appended so far, including an unaligned tail, and waits. */
+int persist_write_tail(struct persist *p);
+
+/* Bytes appended so far / bytes known to be in the file (contiguous prefix). */
+uint64_t persist_appended(const struct persist *p);
+uint64_t persist_durable(const struct persist *p);
+
+/* Descriptor of the file (buffered), e.g. to scan or truncate after an error. */
+int persist_fd(const struct persist *p);
+
+/* Fills the report (engine, O_DIRECT, counters, the sticky error). */
+void persist_report(const struct persist *p, struct io_report *r);
+
+/*
+ * Finishes: drains in-flight writes, writes the tail, fdatasync, closes.
+ * On an earlier error it only drains.  Returns 0 or -errno (first error).
+ * *durable gets the length of the file's valid prefix.
+ */
+int persist_close(struct persist *p, uint64_t *durable);
+
+#endif

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Statistics: latency histograms, exact block-size counts, and the JSON
+ * document (schema config/stats.schema.json) written at exit and, with
+ * --stats-interval, replaced atomically every interval.
+ *
+ * Ownership: every counter has ONE thread that stores it (named on each
+ * field); other threads read with relaxed loads.  Counters are cumulative.
+ */
+#ifndef DBCAP_STATS_H
+#define DBCAP_STATS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "dbuf.h"
+
+#define STATS_SCHEMA_VERSION 1
+
+/*
+ * Log-linear histogram of nanosecond values: exact below 2^HIST_SUB_BITS,
+ * then 2^HIST_SUB_BITS sub-buckets per power of two (relative error below
+ * 1/2^HIST_SUB_BITS), up to 2^HIST_MAX_BITS ns (values above are clamped
+ * into the last bucket; max stays exact).
+ */
+#define HIST_SUB_BITS 5
+#define HIST_MAX_BITS 44
+#define HIST_BUCKETS ((HIST_MAX_BITS - HIST_SUB_BITS + 1) << HIST_SUB_BITS)
+
+struct hist {
+	_Atomic uint64_t bucket[HIST_BUCKETS];
+	_Atomic uint64_t count, sum, max;
+	_Atomic uint64_t min; /* UINT64_MAX when empty */
+};
+
+void hist_init(struct hist *h);
+/* Single writer: only the owning thread records (plain load+store, no lock). */
+void hist_record(struct hist *h, uint64_t v);
+/* Any thread: the value at quantile q (0..1), the bucket's upper bound, <= max. 0 if empty. */
+uint64_t hist_quantile(const struct hist *h, double q);
+
+#define STATS_MAX_BLOCK 65535u /* block sizes are counted exactly up to this */
+
+/* What a writer thread owns (cache-line aligned, one per writer). */
+struct writer_stats {
+	_Alignas(64) _Atomic uint64_t generated;      /* writer: blocks produced (attempted) */
+	_Atomic uint64_t generated_bytes;             /* writer: their payload bytes */
+	int cpu;                                      /* set before start: pinned core, -1 none */
+	_Atomic int tid;                              /* writer: its kernel thread id */
+	struct hist write_latency;                    /* writer: ns per dbuf reserve+fill+commit */
+};
+
+/* Why blocks were lost, beside the library's own counters. */
+enum drop_reason {
+	DROP_FULL,     /* every buffer busy, drop policy (library drop_full) */
+	DROP_TOO_BIG,  /* library drop_too_big */
+	DROP_ZERO,     /* library drop_zero */
+	DROP_CLOSED,   /* library drop_closed */
+	DROP_IO_ERROR, /* committed to the buffer but not in the file (e.g. ENOSPC) */
+	DROP_REASONS
+};
+extern const char *const drop_reason_names[DROP_REASONS]; /* "full", "too_big", ... */
+
+/* What the reader thread owns. */
+struct reader_stats {
+	_Alignas(64) _Atomic uint64_t chunks;       /* reader: chunks taken from the buffer */
+	_Atomic uint64_t chunk_bytes;               /* reader: their bytes (file bytes) */
+	_Atomic uint64_t blocks;                    /* reader: records persisted (in the file) */
+	_Atomic uint64_t block_bytes;               /* reader: their payload bytes */
+	_Atomic uint64_t file_bytes;                /* reader: bytes in the file incl. headers */
+	_Atomic uint64_t lost_io_blocks;            /* reader: committed but lost to an I/O error */
+	_Atomic uint64_t lost_io_bytes;
+	_Atomic uint64_t size_count[STATS_MAX_BLOCK + 1]; /* reader: persisted blocks by payload size */
+	struct hist persist_latency;                /* reader: ns from chunk taken to data written */
+	_Atomic uint64_t flushes;                   /* reader: age flushes */
+};
+
+/* What the persistence layer reports (copied by the reader). */
+struct io_report {
+	const char *engine;        /* "io_uring" or "pwrite" */
+	const char *fallback_reason; /* why io_uring was not used, or NULL */
+	bool direct;               /* O_DIRECT in use */
+	unsigned dio_align;        /* O_DIRECT alignment, 0 if buffered */
+	bool registered_buffers;
+	unsigned depth;            /* writes allowed in flight */
+	uint64_t submissions, completions, short_writes, retries;
+	uint64_t bytes_written;
+	unsigned max_in_flight;
+	double mean_in_flight;
+	int error;                 /* 0 or -errno of the first fatal write error */
+	const char *error_op;      /* "write", "fdatasync", ... or NULL */
+};
+
+/* Everything the JSON document is made of. */
+struct run_report {
+	const char *version;
+	struct timespec start_real, end_real; /* CLOCK_REALTIME */
+	double duration_seconds;
+	bool final;                /* false for the periodic snapshots */
+	const char *stop_reason;   /* "count", "duration", "signal SIGINT", "error", ... */
+	const char *error;         /* NULL or a message; the run failed */
+	/* effective configuration */
+	const struct dbcap_opts *opts;
+	const struct dbuf_config *buf;
+	int mlock_result;
+	int reader_cpu;
+	bool oversubscribed;
+	/* counters */
+	unsigned nwriters;
+	struct writer_stats *writers;       /* [nwriters] */
+	struct dbuf_writer_stats *lib;      /* [nwriters], snapshot */
+	struct reader_stats *reader;
+	struct dbuf_reader_stats lib_reader;
+	struct io_report io;
+	const char *output;
+};
+
+/*
+ * Writes the document to path atomically: a temporary file in the same
+ * directory, fsync, rename (so monitoring never reads a partial file).
+ * Returns 0 or -errno.
+ */
+struct dbcap_opts;
+int stats_write_json(const struct run_report *r, const char *path);
+
+/* The same document as a string (caller frees), for tests and stdout. */
+char *stats_to_json(const struct run_report *r);
+
+/* A one-line human summary to stderr, like tcpdump's "N packets captured". */
+void stats_print_summary(const struct run_report *r);
+
+#endif
