@@ -13,6 +13,12 @@
 #include "dbuf.h"
 
 #define DBCAP_MAX_CPUS 1024
+/* A synthetic block starts with its writer (u16) and sequence (u64). */
+#define DBCAP_BLOCK_MIN 10u
+#define DBCAP_BLOCK_MAX 65535u
+/* pcapng Enhanced Packet Block: 28-byte header + data padded to 4 + 4-byte trailer. */
+#define DBCAP_RECORD_OVERHEAD 32u
+#define DBCAP_RECORD_SIZE(len) (DBCAP_RECORD_OVERHEAD + (((len) + 3u) & ~3u))
 
 enum io_engine { IO_ENGINE_URING = 0, IO_ENGINE_PWRITE = 1 };
 enum io_direct { IO_DIRECT_AUTO = -1, IO_DIRECT_OFF = 0, IO_DIRECT_ON = 1 };
@@ -48,6 +54,7 @@ struct dbcap_opts {
 	double stats_interval;    /* --stats-interval SECONDS; 0: only at exit */
 	char *config_path;        /* --config FILE (NULL: none) */
 	bool quiet;               /* -q: no summary line */
+	bool oversubscribed;      /* set by options_assign_cpus() */
 };
 
 /* Fills *o with the built-in defaults (the same values as config/dbcap.json). */
@@ -62,6 +69,16 @@ int options_parse(struct dbcap_opts *o, int argc, char **argv);
 
 /* Loads a JSON config file into *o (keys as in config/dbcap.json). 0 or -1 with a message. */
 int options_load_config(struct dbcap_opts *o, const char *path);
+
+/*
+ * Chooses the cores when --cpus was not given: the kernel's isolated cores
+ * (/sys/devices/system/cpu/isolated) if any, else spread over the online
+ * cores; the reader on a core of its own where one is left (reader_cpu -1:
+ * unpinned).  Validates given cores (online?).  Sets o->oversubscribed and
+ * prints one warning when writers (and reader) share cores.  0 or -1 with a
+ * message.
+ */
+int options_assign_cpus(struct dbcap_opts *o);
 
 void options_free(struct dbcap_opts *o);
 

@@ -47,6 +47,7 @@ uint64_t hist_quantile(const struct hist *h, double q);
 struct writer_stats {
 	_Alignas(64) _Atomic uint64_t generated;      /* writer: blocks produced (attempted) */
 	_Atomic uint64_t generated_bytes;             /* writer: their payload bytes */
+	_Atomic uint64_t dropped_bytes;               /* writer: payload bytes of refused blocks */
 	int cpu;                                      /* set before start: pinned core, -1 none */
 	_Atomic int tid;                              /* writer: its kernel thread id */
 	struct hist write_latency;                    /* writer: ns per dbuf reserve+fill+commit */
