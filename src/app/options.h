@@ -40,7 +40,7 @@ struct dbcap_opts {
 	double duration;          /* --duration SECONDS; 0: none */
 	uint64_t count;           /* -c/--count BLOCKS in total; 0: none */
 	/* Synthetic source */
-	uint32_t block_min, block_max; /* --block-min/--block-max (10..10000) */
+	uint32_t block_min, block_max; /* --block-min/--block-max (10..65535; default 10, 10000) */
 	uint64_t seed;            /* --seed N */
 	unsigned writer_work;     /* --writer-work N: auxiliary work units between writes */
 	unsigned reader_work;     /* --reader-work N: auxiliary work units per chunk */
@@ -64,6 +64,8 @@ void options_defaults(struct dbcap_opts *o);
  * Parses argv (after loading --config FILE if given), validates every value.
  * Returns 0 to run, 1 when --help or --version was printed (exit 0), or
  * -1 after printing a message naming the bad option or key to stderr (exit 2).
+ * Starts from options_defaults(); call options_free() afterwards in every case.
+ * Not reentrant (getopt_long's state).
  */
 int options_parse(struct dbcap_opts *o, int argc, char **argv);
 
@@ -79,6 +81,15 @@ int options_load_config(struct dbcap_opts *o, const char *path);
  * message.
  */
 int options_assign_cpus(struct dbcap_opts *o);
+
+/*
+ * options_assign_cpus() with the lists given as text in the kernel's list
+ * syntax instead of read from sysfs and sched_getaffinity(): online and
+ * isolated as in /sys/devices/system/cpu/, allowed the process's affinity
+ * (NULL: no restriction).  For tests.
+ */
+int options__assign_cpus_from(struct dbcap_opts *o, const char *online, const char *isolated,
+			      const char *allowed);
 
 void options_free(struct dbcap_opts *o);
 

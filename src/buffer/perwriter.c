@@ -152,7 +152,18 @@ void dbuf__pw_release(struct dbuf *db, const struct dbuf_chunk *c)
 
 void dbuf__pw_flush(struct dbuf *db)
 {
-	for (unsigned i = 0; i < db->cfg.writers; i++)
-		db->pw_r[i].flush = true;
-	dbuf__rcount(&db->rc.flushes, 1);
+	bool exposes = false;
+	for (unsigned i = 0; i < db->cfg.writers; i++) {
+		struct pw_rstate *rs = &db->pw_r[i];
+		struct pw_buf *b = wbuf(db, i, rs->rseq);
+		rs->flush = true;
+		/* Only to count flushes that expose data: relaxed is enough (the
+		 * data itself is acquired in pw_take()). */
+		uint64_t fill = atomic_load_explicit(&b->fill, memory_order_relaxed);
+		if (atomic_load_explicit(&b->free_seq, memory_order_relaxed) == rs->rseq &&
+		    !(fill & PW_SEALED) && fill > rs->read_off)
+			exposes = true;
+	}
+	if (exposes)
+		dbuf__rcount(&db->rc.flushes, 1);
 }

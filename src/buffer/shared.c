@@ -160,6 +160,8 @@ void dbuf__sh_commit(struct dbuf_writer *w)
 	atomic_fetch_add_explicit(&w->res->committed, w->res_len, memory_order_release);
 }
 
+static bool seal_active(struct dbuf *db);
+
 int dbuf__sh_next(struct dbuf *db, struct dbuf_chunk *out)
 {
 	uint32_t gen = db->rgen;
@@ -202,7 +204,7 @@ int dbuf__sh_next(struct dbuf *db, struct dbuf_chunk *out)
 			return DBUF_ENODATA;
 		if (SH_GEN(h) != gen || SH_OFF(h) > db->cap)
 			return DBUF_EAGAIN; /* the sealer has not recorded the seal yet */
-		dbuf__sh_flush(db);
+		seal_active(db);
 	}
 }
 
@@ -226,11 +228,12 @@ void dbuf__sh_release(struct dbuf *db, const struct dbuf_chunk *c)
 		activate_after(db, SH_GEN(h));
 }
 
-void dbuf__sh_flush(struct dbuf *db)
+/* Seals the active buffer if it holds anything; true if we sealed it. */
+static bool seal_active(struct dbuf *db)
 {
 	uint64_t h = atomic_load_explicit(&db->head, memory_order_relaxed);
 	if (SH_OFF(h) == 0 || SH_OFF(h) > db->cap)
-		return; /* empty, or already sealed */
+		return false; /* empty, or already sealed */
 	/*
 	 * Claim cap + 1 bytes: more than can ever fit, so the claim surely
 	 * covers offset cap (making us the sealer) unless another claim already
@@ -242,8 +245,14 @@ void dbuf__sh_flush(struct dbuf *db)
 	/* acquire: pairs with the release CAS in activate_after(), like a claim */
 	uint64_t h2 = atomic_fetch_add_explicit(&db->head, (uint64_t)db->cap + 1,
 						memory_order_acquire);
-	if (SH_OFF(h2) <= db->cap) {
+	if (SH_OFF(h2) > db->cap)
+		return false;
+	seal(db, SH_GEN(h2), SH_OFF(h2));
+	return true;
+}
+
+void dbuf__sh_flush(struct dbuf *db)
+{
+	if (seal_active(db))
 		dbuf__rcount(&db->rc.flushes, 1);
-		seal(db, SH_GEN(h2), SH_OFF(h2));
-	}
 }

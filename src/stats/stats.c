@@ -1,0 +1,745 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Statistics: the log-linear latency histogram, the JSON document described
+ * by config/stats.schema.json, its atomic replacement on disk, and the
+ * one-line summary.
+ *
+ * Every counter read here belongs to another thread (stats.h names the
+ * owner of each field), so every _Atomic field is read with a relaxed load.
+ * Relaxed is enough because each counter is meaningful on its own: a
+ * periodic document is a set of values each exact at some instant, never a
+ * consistent cut, and it publishes no other memory that would need
+ * acquire/release ordering.  Only the final document, rendered after the
+ * threads were joined (pthread_join() orders everything), is exact as a
+ * whole, which is why only it carries a reconciliation verdict.
+ */
+#define _GNU_SOURCE
+
+#include "stats.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h> /* isfinite(), a macro: no libm */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../app/options.h"
+
+const char *const drop_reason_names[DROP_REASONS] = {
+	[DROP_FULL] = "full",
+	[DROP_TOO_BIG] = "too_big",
+	[DROP_ZERO] = "zero",
+	[DROP_CLOSED] = "closed",
+	[DROP_IO_ERROR] = "io_error",
+};
+
+/* ------------------------------------------------------------- histogram */
+
+/*
+ * Bucket layout.  For v below 2^(HIST_SUB_BITS+1) the bucket is v itself
+ * (exact).  Above, with m the index of v's top bit and
+ * shift = m - HIST_SUB_BITS, the bucket is (shift << HIST_SUB_BITS) +
+ * (v >> shift): v >> shift keeps the top bit and the HIST_SUB_BITS bits
+ * below it, so it lies in [2^S, 2^(S+1)) and each power of two gets 2^S
+ * sub-buckets of width 2^shift <= v / 2^S.  Both cases are one formula with
+ * shift clamped at 0, so hist_record() needs no branch but the clamps.
+ */
+#define HIST_EXACT (UINT64_C(2) << HIST_SUB_BITS)   /* exact below this */
+#define HIST_LIMIT ((UINT64_C(1) << HIST_MAX_BITS) - 1) /* larger values share the last bucket */
+
+_Static_assert(HIST_MAX_BITS < 64, "histogram range must fit in 64 bits");
+_Static_assert(((HIST_MAX_BITS - 1 - HIST_SUB_BITS) << HIST_SUB_BITS) +
+			       (HIST_EXACT - 1) == HIST_BUCKETS - 1,
+	       "the largest value must land in the last bucket");
+
+static inline unsigned hist_index(uint64_t v)
+{
+	if (v > HIST_LIMIT)
+		v = HIST_LIMIT;
+	/* v | 1: __builtin_clzll(0) is undefined; 0 and 1 share the top bit 0. */
+	unsigned top = 63u - (unsigned)__builtin_clzll(v | 1u);
+	unsigned shift = top > HIST_SUB_BITS ? top - HIST_SUB_BITS : 0u;
+	return (shift << HIST_SUB_BITS) + (unsigned)(v >> shift);
+}
+
+/* The largest value that lands in bucket b. */
+static uint64_t hist_upper(unsigned b)
+{
+	if (b < HIST_EXACT)
+		return b;
+	unsigned shift = (b >> HIST_SUB_BITS) - 1u;
+	uint64_t top = b - ((uint64_t)shift << HIST_SUB_BITS); /* in [2^S, 2^(S+1)) */
+	return ((top + 1u) << shift) - 1u;
+}
+
+/* Loads another thread's counter; see the comment at the top of the file. */
+static inline uint64_t ld(const _Atomic uint64_t *p)
+{
+	return atomic_load_explicit((_Atomic uint64_t *)p, memory_order_relaxed);
+}
+
+void hist_init(struct hist *h)
+{
+	for (unsigned i = 0; i < HIST_BUCKETS; i++)
+		atomic_store_explicit(&h->bucket[i], 0, memory_order_relaxed);
+	atomic_store_explicit(&h->count, 0, memory_order_relaxed);
+	atomic_store_explicit(&h->sum, 0, memory_order_relaxed);
+	atomic_store_explicit(&h->max, 0, memory_order_relaxed);
+	atomic_store_explicit(&h->min, UINT64_MAX, memory_order_relaxed);
+}
+
+/*
+ * Only the owning thread ever stores into h, so a relaxed load followed by a
+ * relaxed store cannot lose an increment: there is no second writer to race
+ * with, and fetch_add would buy nothing but a locked read-modify-write (a
+ * full barrier on x86) on the writer's hot path.  The fields are _Atomic so
+ * that readers on other threads get whole 64-bit values without a data race;
+ * relaxed order suffices because a reader only wants each counter to be
+ * exact at some instant (count, sum and the buckets may be skewed against
+ * each other by the records in flight, which hist_quantile() tolerates).
+ * On x86-64 and arm64 every access here compiles to a plain load or store.
+ */
+void hist_record(struct hist *h, uint64_t v)
+{
+	_Atomic uint64_t *b = &h->bucket[hist_index(v)];
+
+	atomic_store_explicit(b, atomic_load_explicit(b, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	atomic_store_explicit(&h->count,
+			      atomic_load_explicit(&h->count, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	atomic_store_explicit(&h->sum,
+			      atomic_load_explicit(&h->sum, memory_order_relaxed) + v,
+			      memory_order_relaxed);
+	if (v < atomic_load_explicit(&h->min, memory_order_relaxed))
+		atomic_store_explicit(&h->min, v, memory_order_relaxed);
+	if (v > atomic_load_explicit(&h->max, memory_order_relaxed))
+		atomic_store_explicit(&h->max, v, memory_order_relaxed);
+}
+
+/* The 1-based rank of quantile q among n values: ceil(q * n), within [1, n]. */
+static uint64_t quantile_rank(double q, uint64_t n)
+{
+	if (!(q > 0.0)) /* also NaN */
+		return 1;
+	if (q >= 1.0)
+		return n;
+	/* ceil() by hand: stats_dep does not link libm. */
+	double x = q * (double)n;
+	if (x >= (double)n)
+		return n;
+	uint64_t r = (uint64_t)x;
+	if ((double)r < x)
+		r++;
+	return r < 1 ? 1 : r;
+}
+
+uint64_t hist_quantile(const struct hist *h, double q)
+{
+	/*
+	 * Rank against the buckets' own total, not h->count: while the owner
+	 * records, the two may differ by the record in flight, and the walk
+	 * below must find the rank it looks for.
+	 */
+	uint64_t total = 0;
+	for (unsigned i = 0; i < HIST_BUCKETS; i++)
+		total += ld(&h->bucket[i]);
+	if (total == 0)
+		return 0;
+
+	uint64_t max = ld(&h->max);
+	uint64_t rank = quantile_rank(q, total), seen = 0;
+	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+		seen += ld(&h->bucket[i]);
+		if (seen >= rank) {
+			uint64_t up = hist_upper(i);
+			return up < max ? up : max;
+		}
+	}
+	/* Buckets changed between the two passes; the largest value is a fair answer. */
+	return max;
+}
+
+/* ------------------------------------------------------------ the document */
+
+/*
+ * Builds the cJSON tree.  Allocation failures are remembered in oom rather
+ * than checked at every call; the document is dropped as a whole at the end.
+ */
+struct doc {
+	bool oom;
+};
+
+static cJSON *put(struct doc *d, cJSON *parent, const char *key, cJSON *item)
+{
+	if (!item || !parent) {
+		cJSON_Delete(item);
+		d->oom = true;
+		return NULL;
+	}
+	cJSON_bool ok = key ? cJSON_AddItemToObject(parent, key, item)
+			    : cJSON_AddItemToArray(parent, item);
+	if (!ok) {
+		cJSON_Delete(item);
+		d->oom = true;
+		return NULL;
+	}
+	return item;
+}
+
+/*
+ * Counters go out as raw decimal text: cJSON keeps numbers as doubles,
+ * which are exact only up to 2^53, while the text is exact up to 2^64 - 1
+ * (and never in exponent form, which some integer parsers refuse).
+ */
+static cJSON *put_u64(struct doc *d, cJSON *o, const char *key, uint64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	return put(d, o, key, cJSON_CreateRaw(buf));
+}
+
+static cJSON *put_int(struct doc *d, cJSON *o, const char *key, long long v)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%lld", v);
+	return put(d, o, key, cJSON_CreateRaw(buf));
+}
+
+/* Non-finite values would print as null, which the schema refuses: 0 instead. */
+static cJSON *put_dbl(struct doc *d, cJSON *o, const char *key, double v)
+{
+	return put(d, o, key, cJSON_CreateNumber(isfinite(v) ? v : 0.0));
+}
+
+static cJSON *put_bool(struct doc *d, cJSON *o, const char *key, bool v)
+{
+	return put(d, o, key, cJSON_CreateBool(v));
+}
+
+/* A string, or null when s is NULL. */
+static cJSON *put_str(struct doc *d, cJSON *o, const char *key, const char *s)
+{
+	return put(d, o, key, s ? cJSON_CreateString(s) : cJSON_CreateNull());
+}
+
+static cJSON *put_obj(struct doc *d, cJSON *o, const char *key)
+{
+	return put(d, o, key, cJSON_CreateObject());
+}
+
+static cJSON *put_arr(struct doc *d, cJSON *o, const char *key)
+{
+	return put(d, o, key, cJSON_CreateArray());
+}
+
+/* RFC 3339 in UTC with nanoseconds: 2024-05-01T12:00:00.123456789Z. */
+static void format_time(const struct timespec *ts, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t t = ts->tv_sec;
+	long ns = ts->tv_nsec;
+
+	if (ns < 0 || ns > 999999999)
+		ns = 0;
+	if (!gmtime_r(&t, &tm)) {
+		snprintf(buf, len, "1970-01-01T00:00:00.000000000Z");
+		return;
+	}
+	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%09ldZ", ns);
+}
+
+static double unix_seconds(const struct timespec *ts)
+{
+	return (double)ts->tv_sec + (double)ts->tv_nsec / 1e9;
+}
+
+static const char *io_engine_name(enum io_engine e)
+{
+	return e == IO_ENGINE_PWRITE ? "pwrite" : "uring"; /* --io-engine spelling */
+}
+
+static const char *io_direct_name(enum io_direct d)
+{
+	switch (d) {
+	case IO_DIRECT_ON:
+		return "on";
+	case IO_DIRECT_OFF:
+		return "off";
+	case IO_DIRECT_AUTO:
+	default:
+		return "auto";
+	}
+}
+
+static void put_latency(struct doc *d, cJSON *o, const char *key, const struct hist *h)
+{
+	cJSON *l = put_obj(d, o, key);
+	uint64_t count = ld(&h->count), sum = ld(&h->sum), min = ld(&h->min);
+
+	/* A snapshot may see the first count before the first min: still "empty". */
+	if (!count || min == UINT64_MAX)
+		min = 0;
+	put_u64(d, l, "count", count);
+	put_dbl(d, l, "mean", count ? (double)sum / (double)count : 0.0);
+	put_u64(d, l, "min", min);
+	put_u64(d, l, "p50", hist_quantile(h, 0.50));
+	put_u64(d, l, "p90", hist_quantile(h, 0.90));
+	put_u64(d, l, "p99", hist_quantile(h, 0.99));
+	put_u64(d, l, "p999", hist_quantile(h, 0.999));
+	put_u64(d, l, "p9999", hist_quantile(h, 0.9999));
+	put_u64(d, l, "max", ld(&h->max));
+}
+
+/* Everything summed over the writers and the reader, read once. */
+struct totals {
+	uint64_t generated, generated_bytes;
+	uint64_t persisted, persisted_bytes, file_bytes;
+	uint64_t drop[DROP_REASONS];
+	uint64_t dropped, dropped_bytes;
+};
+
+static const struct dbuf_writer_stats no_lib_stats;
+
+static const struct dbuf_writer_stats *lib_of(const struct run_report *r, unsigned i)
+{
+	return r->lib ? &r->lib[i] : &no_lib_stats;
+}
+
+static void sum_totals(const struct run_report *r, struct totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned i = 0; i < r->nwriters && r->writers; i++) {
+		const struct writer_stats *w = &r->writers[i];
+		const struct dbuf_writer_stats *l = lib_of(r, i);
+
+		t->generated += ld(&w->generated);
+		t->generated_bytes += ld(&w->generated_bytes);
+		t->dropped_bytes += ld(&w->dropped_bytes);
+		t->drop[DROP_FULL] += l->drop_full;
+		t->drop[DROP_TOO_BIG] += l->drop_too_big;
+		t->drop[DROP_ZERO] += l->drop_zero;
+		t->drop[DROP_CLOSED] += l->drop_closed;
+	}
+	if (r->reader) {
+		t->persisted = ld(&r->reader->blocks);
+		t->persisted_bytes = ld(&r->reader->block_bytes);
+		t->file_bytes = ld(&r->reader->file_bytes);
+		t->drop[DROP_IO_ERROR] = ld(&r->reader->lost_io_blocks);
+		t->dropped_bytes += ld(&r->reader->lost_io_bytes);
+	}
+	for (unsigned i = 0; i < DROP_REASONS; i++)
+		t->dropped += t->drop[i];
+}
+
+static bool consistent(const struct totals *t)
+{
+	/* Compared without adding, so that no sum can wrap. */
+	return t->generated >= t->persisted && t->generated - t->persisted == t->dropped &&
+	       t->generated_bytes >= t->persisted_bytes &&
+	       t->generated_bytes - t->persisted_bytes == t->dropped_bytes;
+}
+
+static void put_run(struct doc *d, cJSON *root, const struct run_report *r)
+{
+	const struct dbcap_opts *o = r->opts;
+	cJSON *run = put_obj(d, root, "run");
+	char buf[192], err[128];
+
+	put_str(d, run, "program", "dbcap");
+	put_str(d, run, "version", r->version ? r->version : "unknown");
+	format_time(&r->start_real, buf, sizeof(buf));
+	put_str(d, run, "start_time", buf);
+	format_time(&r->end_real, buf, sizeof(buf));
+	put_str(d, run, "end_time", buf);
+	put_dbl(d, run, "start_unix_seconds", unix_seconds(&r->start_real));
+	put_dbl(d, run, "end_unix_seconds", unix_seconds(&r->end_real));
+	put_dbl(d, run, "duration_seconds", r->duration_seconds > 0 ? r->duration_seconds : 0.0);
+	put_str(d, run, "stop_reason", r->stop_reason ? r->stop_reason : (r->final ? "unknown" : "running"));
+	put_str(d, run, "error", r->error);
+	put_str(d, run, "output", r->output ? r->output : o->output);
+
+	put_str(d, run, "io_engine",
+		r->io.engine ? r->io.engine
+			     : (o->io_engine == IO_ENGINE_PWRITE ? "pwrite" : "io_uring"));
+	put_str(d, run, "io_fallback_reason", r->io.fallback_reason);
+	put_bool(d, run, "direct_io", r->io.direct);
+	put_u64(d, run, "dio_align_bytes", r->io.dio_align);
+	put_bool(d, run, "registered_buffers", r->io.registered_buffers);
+	put_u64(d, run, "io_depth", r->io.depth);
+	if (r->io.error) {
+		snprintf(buf, sizeof(buf), "%s: %s", r->io.error_op ? r->io.error_op : "io",
+			 strerror_r(-r->io.error, err, sizeof(err)));
+		put_str(d, run, "io_error", buf);
+	} else {
+		put_str(d, run, "io_error", NULL);
+	}
+	put_bool(d, run, "mlocked", r->mlock_result == 0);
+	put_str(d, run, "mlock_error",
+		r->mlock_result ? strerror_r(-r->mlock_result, err, sizeof(err)) : NULL);
+
+	cJSON *cpus = put_obj(d, run, "cpus");
+	cJSON *wc = put_arr(d, cpus, "writers");
+	for (unsigned i = 0; i < r->nwriters && r->writers; i++)
+		put_int(d, wc, NULL, r->writers[i].cpu);
+	put_int(d, cpus, "reader", r->reader_cpu);
+	put_bool(d, cpus, "oversubscribed", r->oversubscribed);
+
+	cJSON *c = put_obj(d, run, "config");
+	put_u64(d, c, "writers", o->writers);
+	cJSON *oc = put_arr(d, c, "cpus");
+	for (unsigned i = 0; i < o->ncpus && i < DBCAP_MAX_CPUS; i++)
+		put_int(d, oc, NULL, o->cpus[i]);
+	put_int(d, c, "reader_cpu", o->reader_cpu);
+	put_str(d, c, "layout", dbuf_layout_name(o->layout));
+	put_u64(d, c, "buffers", o->buffers);
+	put_u64(d, c, "buffer_size_bytes", r->buf ? r->buf->buffer_size : o->buffer_size);
+	put_str(d, c, "on_full", dbuf_on_full_name(o->on_full));
+	put_dbl(d, c, "duration_seconds", o->duration);
+	put_u64(d, c, "count", o->count);
+	put_u64(d, c, "block_min_bytes", o->block_min);
+	put_u64(d, c, "block_max_bytes", o->block_max);
+	put_u64(d, c, "seed", o->seed);
+	put_u64(d, c, "writer_work", o->writer_work);
+	put_u64(d, c, "reader_work", o->reader_work);
+	put_str(d, c, "io_engine", io_engine_name(o->io_engine));
+	put_str(d, c, "direct", io_direct_name(o->direct));
+	put_u64(d, c, "io_depth", o->io_depth);
+	put_dbl(d, c, "flush_age_seconds", o->flush_age);
+	put_str(d, c, "stats_file", o->stats_path);
+	put_dbl(d, c, "stats_interval_seconds", o->stats_interval);
+	put_str(d, c, "output", o->output);
+	put_bool(d, c, "force", o->force);
+	put_str(d, c, "config_file", o->config_path);
+	put_bool(d, c, "quiet", o->quiet);
+}
+
+static void put_totals(struct doc *d, cJSON *root, const struct totals *t)
+{
+	cJSON *o = put_obj(d, root, "totals");
+	uint64_t accounted = t->persisted + t->dropped;
+
+	put_u64(d, o, "generated_blocks", t->generated);
+	put_u64(d, o, "generated_bytes", t->generated_bytes);
+	put_u64(d, o, "persisted_blocks", t->persisted);
+	put_u64(d, o, "persisted_bytes", t->persisted_bytes);
+	put_u64(d, o, "file_bytes", t->file_bytes);
+	put_u64(d, o, "dropped_blocks", t->dropped);
+	put_u64(d, o, "dropped_bytes", t->dropped_bytes);
+	/* A periodic snapshot reads the reader after the writers, so it can run ahead: clamp. */
+	put_u64(d, o, "pending_blocks", t->generated > accounted ? t->generated - accounted : 0);
+	cJSON *dr = put_obj(d, o, "dropped");
+	for (unsigned i = 0; i < DROP_REASONS; i++)
+		put_u64(d, dr, drop_reason_names[i], t->drop[i]);
+}
+
+/* Quantiles of the exact size counts, by the same rank rule as hist_quantile(). */
+static void put_block_sizes(struct doc *d, cJSON *root, const struct reader_stats *rs)
+{
+	static const struct {
+		const char *key;
+		double q;
+	} qs[] = { { "p50_bytes", 0.50 }, { "p90_bytes", 0.90 },
+		   { "p99_bytes", 0.99 }, { "p999_bytes", 0.999 } };
+	enum { NQ = sizeof(qs) / sizeof(qs[0]) };
+	cJSON *o = put_obj(d, root, "block_sizes");
+	uint64_t n = 0, bytes = 0, min = 0, max = 0, q[NQ] = { 0 };
+
+	/*
+	 * One pass to a private copy: the reader may be counting while a
+	 * periodic document is made, and every figure below must come from the
+	 * same numbers.
+	 */
+	uint64_t *cnt = rs ? malloc((STATS_MAX_BLOCK + 1) * sizeof(*cnt)) : NULL;
+	if (rs && !cnt) {
+		d->oom = true;
+		return;
+	}
+	for (uint64_t s = 0; cnt && s <= STATS_MAX_BLOCK; s++) {
+		cnt[s] = ld(&rs->size_count[s]);
+		if (!cnt[s])
+			continue;
+		if (!n)
+			min = s;
+		max = s;
+		n += cnt[s];
+		bytes += s * cnt[s];
+	}
+	if (n) {
+		uint64_t seen = 0;
+		unsigned k = 0;
+		for (uint64_t s = min; s <= max && k < NQ; s++) {
+			seen += cnt[s];
+			while (k < NQ && seen >= quantile_rank(qs[k].q, n))
+				q[k++] = s;
+		}
+	}
+	put_u64(d, o, "min_bytes", min);
+	put_u64(d, o, "max_bytes", max);
+	put_dbl(d, o, "mean_bytes", n ? (double)bytes / (double)n : 0.0);
+	for (unsigned k = 0; k < NQ; k++)
+		put_u64(d, o, qs[k].key, q[k]);
+	cJSON *counts = put_arr(d, o, "counts");
+	for (uint64_t s = min; n && s <= max; s++) {
+		if (!cnt[s])
+			continue;
+		cJSON *pair = put_arr(d, counts, NULL);
+		put_u64(d, pair, NULL, s);
+		put_u64(d, pair, NULL, cnt[s]);
+	}
+	free(cnt);
+}
+
+static void put_writers(struct doc *d, cJSON *root, const struct run_report *r)
+{
+	cJSON *arr = put_arr(d, root, "writers");
+
+	for (unsigned i = 0; i < r->nwriters && r->writers; i++) {
+		const struct writer_stats *w = &r->writers[i];
+		const struct dbuf_writer_stats *l = lib_of(r, i);
+		cJSON *o = put_obj(d, arr, NULL);
+
+		put_u64(d, o, "id", i);
+		put_int(d, o, "cpu", w->cpu);
+		put_int(d, o, "tid",
+			atomic_load_explicit((_Atomic int *)&w->tid, memory_order_relaxed));
+		put_u64(d, o, "generated_blocks", ld(&w->generated));
+		put_u64(d, o, "generated_bytes", ld(&w->generated_bytes));
+		put_u64(d, o, "committed_blocks", l->blocks);
+		put_u64(d, o, "committed_bytes", l->bytes);
+		put_u64(d, o, "dropped_bytes", ld(&w->dropped_bytes));
+		cJSON *dr = put_obj(d, o, "dropped");
+		put_u64(d, dr, drop_reason_names[DROP_FULL], l->drop_full);
+		put_u64(d, dr, drop_reason_names[DROP_TOO_BIG], l->drop_too_big);
+		put_u64(d, dr, drop_reason_names[DROP_ZERO], l->drop_zero);
+		put_u64(d, dr, drop_reason_names[DROP_CLOSED], l->drop_closed);
+		put_u64(d, o, "seals", l->seals);
+		put_u64(d, o, "full_waits", l->full_waits);
+		put_u64(d, o, "yields", l->yields);
+		put_latency(d, o, "write_latency_ns", &w->write_latency);
+	}
+}
+
+static void put_reader(struct doc *d, cJSON *root, const struct run_report *r)
+{
+	const struct reader_stats *rs = r->reader;
+	cJSON *o = put_obj(d, root, "reader");
+
+	put_int(d, o, "cpu", r->reader_cpu);
+	put_u64(d, o, "chunks", rs ? ld(&rs->chunks) : 0);
+	put_u64(d, o, "chunk_bytes", rs ? ld(&rs->chunk_bytes) : 0);
+	put_u64(d, o, "flushes", rs ? ld(&rs->flushes) : 0);
+	put_u64(d, o, "effective_flushes", r->lib_reader.flushes);
+	put_u64(d, o, "stalled_polls", r->lib_reader.stalled_polls);
+	put_u64(d, o, "submissions", r->io.submissions);
+	put_u64(d, o, "completions", r->io.completions);
+	put_u64(d, o, "short_writes", r->io.short_writes);
+	put_u64(d, o, "retries", r->io.retries);
+	put_u64(d, o, "bytes_written", r->io.bytes_written);
+	put_u64(d, o, "max_in_flight", r->io.max_in_flight);
+	put_dbl(d, o, "mean_in_flight", r->io.mean_in_flight);
+	if (rs) {
+		put_latency(d, o, "persist_latency_ns", &rs->persist_latency);
+	} else {
+		struct hist *empty = malloc(sizeof(*empty));
+		if (!empty) {
+			d->oom = true;
+			return;
+		}
+		hist_init(empty);
+		put_latency(d, o, "persist_latency_ns", empty);
+		free(empty);
+	}
+}
+
+char *stats_to_json(const struct run_report *r)
+{
+	if (!r || !r->opts)
+		return NULL;
+
+	struct doc d = { .oom = false };
+	struct totals t;
+	cJSON *root = cJSON_CreateObject();
+	if (!root)
+		return NULL;
+
+	sum_totals(r, &t);
+	put_u64(&d, root, "schema_version", STATS_SCHEMA_VERSION);
+	put_bool(&d, root, "final", r->final);
+	put_run(&d, root, r);
+	put_totals(&d, root, &t);
+	put_block_sizes(&d, root, r->reader);
+	put_writers(&d, root, r);
+	put_reader(&d, root, r);
+
+	double secs = r->duration_seconds > 0 ? r->duration_seconds : 0.0;
+	cJSON *tp = put_obj(&d, root, "throughput");
+	put_dbl(&d, tp, "blocks_per_second", secs > 0 ? (double)t.persisted / secs : 0.0);
+	put_dbl(&d, tp, "bytes_per_second", secs > 0 ? (double)t.persisted_bytes / secs : 0.0);
+
+	cJSON *rec = put_obj(&d, root, "reconciliation");
+	put_u64(&d, rec, "generated_blocks", t.generated);
+	put_u64(&d, rec, "persisted_blocks", t.persisted);
+	put_u64(&d, rec, "dropped_blocks", t.dropped);
+	put_u64(&d, rec, "generated_bytes", t.generated_bytes);
+	put_u64(&d, rec, "persisted_bytes", t.persisted_bytes);
+	put_u64(&d, rec, "dropped_bytes", t.dropped_bytes);
+	/* A snapshot of running threads is skewed by design: no verdict before the end. */
+	put(&d, rec, "consistent", r->final ? cJSON_CreateBool(consistent(&t)) : cJSON_CreateNull());
+
+	char *text = d.oom ? NULL : cJSON_Print(root);
+	cJSON_Delete(root);
+	return text;
+}
+
+/* --------------------------------------------------------- atomic replace */
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Makes the rename durable: fsync of the directory that holds path. */
+static int sync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	if (!dir)
+		return -ENOMEM;
+
+	int ret = 0;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		goto out_free;
+	}
+	/* Some filesystems cannot sync a directory; the file itself is complete. */
+	if (fsync(fd) < 0 && errno != EINVAL)
+		ret = -errno;
+	close(fd);
+out_free:
+	free(dir);
+	return ret;
+}
+
+int stats_write_json(const struct run_report *r, const char *path)
+{
+	int ret;
+	char *text = stats_to_json(r);
+	if (!text)
+		return -ENOMEM;
+
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + sizeof(".XXXXXX"));
+	if (!tmp) {
+		ret = -ENOMEM;
+		goto out_text;
+	}
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".XXXXXX", sizeof(".XXXXXX"));
+
+	/* Same directory as path, so that rename() replaces it atomically. */
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		goto out_tmpname;
+	}
+	/* mkstemp creates 0600; monitoring agents run as other users. */
+	if (fchmod(fd, 0644) < 0) {
+		ret = -errno;
+		goto out_unlink;
+	}
+	ret = write_all(fd, text, strlen(text));
+	if (!ret)
+		ret = write_all(fd, "\n", 1);
+	if (ret)
+		goto out_unlink;
+	if (fsync(fd) < 0) {
+		ret = -errno;
+		goto out_unlink;
+	}
+	ret = close(fd);
+	fd = -1;
+	if (ret < 0) {
+		ret = -errno;
+		goto out_unlink;
+	}
+	if (rename(tmp, path) < 0) {
+		ret = -errno;
+		goto out_unlink;
+	}
+	/* From here path holds the whole new document; only its durability is in doubt. */
+	ret = sync_parent(path);
+	goto out_tmpname;
+
+out_unlink:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+out_tmpname:
+	free(tmp);
+out_text:
+	free(text);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- summary */
+
+void stats_print_summary(const struct run_report *r)
+{
+	struct totals t;
+	char line[1024], drops[256] = "";
+	size_t n = 0;
+
+	if (!r)
+		return;
+	sum_totals(r, &t);
+
+	/* The reasons only when something was lost: attribution is the point. */
+	if (t.dropped) {
+		size_t k = 0;
+		for (unsigned i = 0; i < DROP_REASONS && k < sizeof(drops); i++) {
+			if (!t.drop[i])
+				continue;
+			int m = snprintf(drops + k, sizeof(drops) - k, "%s%s %" PRIu64,
+					 k ? ", " : " (", drop_reason_names[i], t.drop[i]);
+			k += m > 0 ? (size_t)m : 0;
+		}
+		if (k < sizeof(drops))
+			snprintf(drops + k, sizeof(drops) - k, ")");
+	}
+
+	const char *engine = r->io.engine ? r->io.engine
+			     : r->opts && r->opts->io_engine == IO_ENGINE_PWRITE ? "pwrite"
+										 : "io_uring";
+	const char *mode = r->io.direct ? "O_DIRECT" : "buffered";
+	const char *verdict = !r->final ? "running" : consistent(&t) ? "consistent" : "INCONSISTENT";
+
+	n = (size_t)snprintf(line, sizeof(line),
+			     "dbcap: %" PRIu64 " blocks (%.1f MB) persisted in %.2f s, %" PRIu64
+			     " dropped%s, %s %s, %s",
+			     t.persisted, (double)t.persisted_bytes / 1e6,
+			     r->duration_seconds > 0 ? r->duration_seconds : 0.0, t.dropped, drops,
+			     engine, mode, verdict);
+	if (n < sizeof(line) && r->error)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, ", error: %s", r->error);
+	(void)n;
+	/* One call, so that the line is not interleaved with another thread's output. */
+	fprintf(stderr, "%s\n", line);
+}

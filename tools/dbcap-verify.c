@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dbcap-verify: checks a synthetic capture file against its statistics.
+ *
+ *   dbcap-verify [-v] CAPTURE.pcapng STATS.json
+ *   dbcap-verify --crash SEED MIN MAX CAPTURE.pcapng
+ *
+ * Re-derives every block from (seed, writer, sequence) and checks:
+ *  - the file is well formed pcapng: one section, one interface per writer,
+ *    every block complete, nothing after the last block;
+ *  - every record's payload is exactly what the writer generated, its length
+ *    is the one its sequence number implies, its interface is its writer;
+ *  - per writer, sequence numbers strictly increase, and the numbers missing
+ *    equal that writer's counted drops (plus its share of blocks lost to an
+ *    I/O error, which in total must equal the counted io_error drops);
+ *  - record count, payload bytes, file size and the exact size histogram
+ *    equal the statistics, and generated = persisted + dropped.
+ * Exit 0 only if all hold; 1 if a check fails; 2 if a file cannot be read.
+ *
+ * --crash checks a file left by a killed dbcap (no statistics): it must be
+ * complete blocks, every record exactly as generated, per-writer sequences
+ * increasing; only a torn last block is allowed, and it must not parse as a
+ * block.  Prints "complete records: N" for comparison with tshark/capinfos.
+ */
+#define _GNU_SOURCE
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../src/persist/pcapng.h"
+#include "../src/source/synth.h"
+
+#define MAX_WRITERS 256
+#define MAX_SIZE 65535
+
+static int failures;
+static int verbose;
+
+#define FAIL(...)                                          \
+	do {                                               \
+		if (failures++ < 20) {                     \
+			fprintf(stderr, "dbcap-verify: "); \
+			fprintf(stderr, __VA_ARGS__);      \
+			fputc('\n', stderr);               \
+		}                                          \
+	} while (0)
+
+#define CHECK_EQ(what, got, want)                                                      \
+	do {                                                                           \
+		uint64_t g_ = (uint64_t)(got), w_ = (uint64_t)(want);                 \
+		if (g_ != w_)                                                          \
+			FAIL("%s: file has %" PRIu64 ", stats say %" PRIu64, what, g_, w_); \
+	} while (0)
+
+struct writer_seen {
+	uint64_t records, bytes;
+	uint64_t next_seq;  /* last seq + 1 */
+	uint64_t generated, drops;
+};
+
+static double num(const cJSON *obj, const char *path)
+{
+	/* path: "a.b.c" */
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", path);
+	const cJSON *cur = obj;
+	for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok && cur;
+	     tok = strtok_r(NULL, ".", &save))
+		cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
+	if (!cJSON_IsNumber(cur)) {
+		FAIL("stats: %s is missing or not a number", path);
+		return 0;
+	}
+	return cur->valuedouble;
+}
+
+static cJSON *load_json(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "dbcap-verify: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	rewind(f);
+	char *text = malloc((size_t)n + 1);
+	if (!text || fread(text, 1, (size_t)n, f) != (size_t)n) {
+		fprintf(stderr, "dbcap-verify: %s: cannot read\n", path);
+		fclose(f);
+		free(text);
+		return NULL;
+	}
+	text[n] = 0;
+	fclose(f);
+	cJSON *j = cJSON_Parse(text);
+	free(text);
+	if (!j)
+		fprintf(stderr, "dbcap-verify: %s: not valid JSON\n", path);
+	return j;
+}
+
+/* Crash mode: see the top of the file. */
+static int crash_check(uint64_t seed, uint32_t bmin, uint32_t bmax, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) != 0) {
+		fprintf(stderr, "dbcap-verify: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	size_t size = (size_t)sb.st_size;
+	const uint8_t *map = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+	if (size && map == MAP_FAILED)
+		return 2;
+	static uint64_t next_seq[MAX_WRITERS];
+	static int seen[MAX_WRITERS];
+	uint64_t records = 0;
+	size_t off = 0;
+	while (off < size) {
+		uint32_t type, total, trailer;
+		if (size - off < 12)
+			break;
+		memcpy(&type, map + off, 4);
+		memcpy(&total, map + off + 4, 4);
+		if (total < 12 || total % 4 || total > size - off)
+			break;
+		memcpy(&trailer, map + off + total - 4, 4);
+		if (trailer != total)
+			break;
+		if (type == PCAPNG_EPB) {
+			uint32_t caplen, iface, writer;
+			uint64_t seq;
+			memcpy(&iface, map + off + 8, 4);
+			memcpy(&caplen, map + off + 20, 4);
+			const uint8_t *data = map + off + PCAPNG_EPB_HEADER;
+			if (pcapng_epb_size(caplen) != total || caplen < SYNTH_HEADER) {
+				FAIL("record %" PRIu64 ": bad length", records);
+				break;
+			}
+			synth_parse(data, &writer, &seq);
+			if (writer >= MAX_WRITERS || writer != iface ||
+			    caplen != synth_size(seed, writer, seq, bmin, bmax) ||
+			    !synth_check(seed, data, caplen))
+				FAIL("record %" PRIu64 " at %zu: not a generated block", records, off);
+			else if (seen[writer] && seq < next_seq[writer])
+				FAIL("writer %u: sequence %" PRIu64 " repeated or reordered", writer, seq);
+			else {
+				seen[writer] = 1;
+				next_seq[writer] = seq + 1;
+			}
+			records++;
+		} else if (type != PCAPNG_SHB && type != PCAPNG_IDB) {
+			FAIL("offset %zu: block type 0x%x", off, type);
+		}
+		off += total;
+	}
+	/* What is left must be a torn block: shorter than its own length says. */
+	if (off < size) {
+		uint32_t total = 0;
+		if (size - off >= 8)
+			memcpy(&total, map + off + 4, 4);
+		if (size - off >= 8 && (total < 12 || total % 4 || total <= size - off))
+			FAIL("offset %zu: %zu bytes that are neither a block nor a torn block", off,
+			     size - off);
+	}
+	printf("complete records: %" PRIu64 "\n", records);
+	printf("torn tail bytes: %zu\n", size - off);
+	return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	int argi = 1;
+	if (argc == 6 && strcmp(argv[1], "--crash") == 0)
+		return crash_check(strtoull(argv[2], NULL, 0), (uint32_t)strtoul(argv[3], NULL, 0),
+				   (uint32_t)strtoul(argv[4], NULL, 0), argv[5]);
+	if (argi < argc && strcmp(argv[argi], "-v") == 0) {
+		verbose = 1;
+		argi++;
+	}
+	if (argc - argi != 2) {
+		fprintf(stderr, "usage: dbcap-verify [-v] CAPTURE.pcapng STATS.json\n"
+				"       dbcap-verify --crash SEED MIN MAX CAPTURE.pcapng\n");
+		return 2;
+	}
+	const char *cap_path = argv[argi], *stats_path = argv[argi + 1];
+	cJSON *st = load_json(stats_path);
+	if (!st)
+		return 2;
+
+	int fd = open(cap_path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) != 0) {
+		fprintf(stderr, "dbcap-verify: %s: %s\n", cap_path, strerror(errno));
+		return 2;
+	}
+	size_t size = (size_t)sb.st_size;
+	const uint8_t *map = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+	if (size && map == MAP_FAILED) {
+		fprintf(stderr, "dbcap-verify: %s: mmap: %s\n", cap_path, strerror(errno));
+		return 2;
+	}
+
+	uint64_t seed = (uint64_t)num(st, "run.config.seed");
+	uint32_t bmin = (uint32_t)num(st, "run.config.block_min_bytes");
+	uint32_t bmax = (uint32_t)num(st, "run.config.block_max_bytes");
+	unsigned nwriters = (unsigned)num(st, "run.config.writers");
+	const cJSON *jw = cJSON_GetObjectItemCaseSensitive(st, "writers");
+	if (nwriters < 1 || nwriters > MAX_WRITERS || cJSON_GetArraySize(jw) != (int)nwriters) {
+		FAIL("stats: writers array does not match run.config.writers (%u)", nwriters);
+		return 1;
+	}
+
+	static struct writer_seen ws[MAX_WRITERS];
+	static uint64_t sizes[MAX_SIZE + 1];
+	uint64_t records = 0, bytes = 0, idbs = 0, shbs = 0, off = 0;
+
+	/* Walk every block by hand: the file must be nothing but complete blocks. */
+	while (off < size) {
+		uint32_t type, total, trailer;
+		if (size - off < 12) {
+			FAIL("offset %" PRIu64 ": %zu trailing bytes, not a block", off, size - off);
+			break;
+		}
+		memcpy(&type, map + off, 4);
+		memcpy(&total, map + off + 4, 4);
+		if (total < 12 || total % 4 || total > size - off) {
+			FAIL("offset %" PRIu64 ": bad block length %u", off, total);
+			break;
+		}
+		memcpy(&trailer, map + off + total - 4, 4);
+		if (trailer != total) {
+			FAIL("offset %" PRIu64 ": trailing length %u != %u", off, trailer, total);
+			break;
+		}
+		const uint8_t *b = map + off;
+		if (type == PCAPNG_SHB) {
+			uint32_t bom;
+			memcpy(&bom, b + 8, 4);
+			if (off != 0 || bom != PCAPNG_BOM)
+				FAIL("offset %" PRIu64 ": unexpected section header", off);
+			shbs++;
+		} else if (type == PCAPNG_IDB) {
+			uint16_t lt;
+			memcpy(&lt, b + 8, 2);
+			if (lt != PCAPNG_LINKTYPE_USER0)
+				FAIL("interface %" PRIu64 ": link type %u, want %u", idbs, lt,
+				     PCAPNG_LINKTYPE_USER0);
+			if (records)
+				FAIL("interface description after records");
+			idbs++;
+		} else if (type == PCAPNG_EPB) {
+			uint32_t iface, caplen, origlen, writer;
+			uint64_t seq;
+			memcpy(&iface, b + 8, 4);
+			memcpy(&caplen, b + 20, 4);
+			memcpy(&origlen, b + 24, 4);
+			if (pcapng_epb_size(caplen) != total || caplen != origlen ||
+			    caplen < SYNTH_HEADER) {
+				FAIL("record %" PRIu64 " at %" PRIu64 ": bad lengths %u/%u in %u",
+				     records, off, caplen, origlen, total);
+				off += total;
+				continue;
+			}
+			const uint8_t *data = b + PCAPNG_EPB_HEADER;
+			synth_parse(data, &writer, &seq);
+			if (writer >= nwriters || writer != iface) {
+				FAIL("record %" PRIu64 ": writer %u on interface %u", records, writer,
+				     iface);
+			} else {
+				struct writer_seen *w = &ws[writer];
+				if (w->records && seq < w->next_seq)
+					FAIL("writer %u: sequence %" PRIu64 " after %" PRIu64
+					     " (duplicate or reordered)", writer, seq, w->next_seq - 1);
+				if (caplen != synth_size(seed, writer, seq, bmin, bmax))
+					FAIL("writer %u seq %" PRIu64 ": length %u, generated %u", writer,
+					     seq, caplen, synth_size(seed, writer, seq, bmin, bmax));
+				else if (!synth_check(seed, data, caplen))
+					FAIL("writer %u seq %" PRIu64 ": payload corrupted", writer, seq);
+				w->records++;
+				w->bytes += caplen;
+				w->next_seq = seq + 1;
+			}
+			records++;
+			bytes += caplen;
+			sizes[caplen <= MAX_SIZE ? caplen : MAX_SIZE]++;
+		} else {
+			FAIL("offset %" PRIu64 ": unexpected block type 0x%x", off, type);
+		}
+		off += total;
+	}
+	if (shbs != 1)
+		FAIL("%" PRIu64 " section headers, want 1", shbs);
+	CHECK_EQ("interfaces", idbs, nwriters);
+
+	/* Against the statistics. */
+	CHECK_EQ("records", records, num(st, "totals.persisted_blocks"));
+	CHECK_EQ("payload bytes", bytes, num(st, "totals.persisted_bytes"));
+	CHECK_EQ("file size", size, num(st, "totals.file_bytes"));
+
+	uint64_t lost_io = (uint64_t)num(st, "totals.dropped.io_error"), missing_total = 0;
+	for (unsigned i = 0; i < nwriters; i++) {
+		const cJSON *w = cJSON_GetArrayItem(jw, (int)i);
+		uint64_t generated = (uint64_t)num(w, "generated_blocks");
+		uint64_t drops = (uint64_t)(num(w, "dropped.full") + num(w, "dropped.too_big") +
+					    num(w, "dropped.zero") + num(w, "dropped.closed"));
+		struct writer_seen *s = &ws[i];
+		if (s->next_seq > generated)
+			FAIL("writer %u: sequence %" PRIu64 " beyond %" PRIu64 " generated", i,
+			     s->next_seq - 1, generated);
+		uint64_t missing = generated - s->records;
+		if (lost_io == 0 && missing != drops)
+			FAIL("writer %u: %" PRIu64 " sequence numbers missing, %" PRIu64
+			     " drops counted", i, missing, drops);
+		if (missing < drops)
+			FAIL("writer %u: fewer missing (%" PRIu64 ") than dropped (%" PRIu64 ")", i,
+			     missing, drops);
+		else
+			missing_total += missing - drops;
+		if (verbose)
+			printf("writer %u: %" PRIu64 " records, %" PRIu64 " bytes, %" PRIu64
+			       " generated, %" PRIu64 " dropped\n",
+			       i, s->records, s->bytes, generated, drops);
+	}
+	CHECK_EQ("blocks lost to I/O errors", missing_total, lost_io);
+
+	/* The exact size histogram. */
+	const cJSON *counts = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(st, "block_sizes"), "counts");
+	static uint64_t want_sizes[MAX_SIZE + 1];
+	const cJSON *pair;
+	cJSON_ArrayForEach(pair, counts) {
+		int sz = (int)cJSON_GetArrayItem(pair, 0)->valuedouble;
+		if (sz >= 0 && sz <= MAX_SIZE)
+			want_sizes[sz] = (uint64_t)cJSON_GetArrayItem(pair, 1)->valuedouble;
+	}
+	for (unsigned sz = 0; sz <= MAX_SIZE; sz++)
+		if (sizes[sz] != want_sizes[sz])
+			FAIL("size %u: %" PRIu64 " records in the file, stats say %" PRIu64, sz,
+			     sizes[sz], want_sizes[sz]);
+
+	/* Reconciliation as the stats state it. */
+	double gen = num(st, "reconciliation.generated_blocks");
+	double per = num(st, "reconciliation.persisted_blocks");
+	double drp = num(st, "reconciliation.dropped_blocks");
+	if (gen != per + drp)
+		FAIL("reconciliation: generated %.0f != persisted %.0f + dropped %.0f", gen, per, drp);
+	const cJSON *cons = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(st, "reconciliation"), "consistent");
+	if (!cJSON_IsTrue(cons))
+		FAIL("reconciliation: consistent is not true");
+
+	printf("dbcap-verify: %s: %" PRIu64 " records, %" PRIu64 " payload bytes, %u writers: %s\n",
+	       cap_path, records, bytes, nwriters, failures ? "FAILED" : "ok");
+	if (failures > 20)
+		fprintf(stderr, "dbcap-verify: (%d more failures not shown)\n", failures - 20);
+	cJSON_Delete(st);
+	return failures ? 1 : 0;
+}
