@@ -66,11 +66,13 @@ run() { # name dir [meson test args...]
 }
 
 setup build -Dwerror=true
-CC=clang setup build-clang -Dwerror=true          # warning-free with clang too (build only)
+CC=clang setup build-clang -Dwerror=true          # warning-free with clang too; the fuzz target
 setup build-tsan -Db_sanitize=thread -Db_lundef=false
 setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
 
 run "plain (gcc)" build
+# The dissector's libFuzzer target exists only in the clang build.
+FUZZ_SECONDS=${FUZZ_SECONDS:-60} run "fuzz (clang)" build-clang --suite fuzz
 # The model check does not depend on the build flavour: once is enough.
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	run "ThreadSanitizer" build-tsan --no-suite model --timeout-multiplier 4

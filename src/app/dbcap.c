@@ -6,23 +6,31 @@
  *
  *   writers --dbuf_reserve/commit--> buffer --dbuf_reader_next--> reader
  *   reader --persist_append--> file        reader --counters--> stats
+ *
+ * The writers' source is synthetic blocks (pcapng output), or with --pcap
+ * the packets of a capture file (pcap output, src/source/replay.h).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h> /* XXX experiment */
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "dbuf.h"
 #include "options.h"
+#include "../persist/format.h"
+#include "../persist/pcap.h"
 #include "../persist/pcapng.h"
 #include "../persist/persist.h"
+#include "../source/replay.h"
 #include "../source/synth.h"
 #include "../stats/stats.h"
 
@@ -39,6 +47,16 @@ struct app {
 	struct reader_stats *rs;            /* reader */
 	uint64_t *quota;                    /* main: blocks per writer under -c, 0 = none */
 	pthread_t *writer_threads, reader_thread;
+	pthread_t main_thread;              /* main: replay's last writer wakes it */
+	const struct capfmt *fmt;           /* main: the output's format (the reader walks it) */
+
+	/* Replay mode: main sets these up before the threads start; read-only after. */
+	bool replaying;
+	struct replay replay;
+	struct replay_cursor **cursors;     /* cursor i belongs to writer i */
+	struct input_report input;          /* main; truncated/error after the join */
+	char input_error[512];              /* main, after the join */
+	bool progress;                      /* main: a progress line on the terminal */
 
 	_Atomic bool go;                    /* main: writers start producing */
 	_Atomic bool stop;                  /* main: writers stop producing */
@@ -50,7 +68,11 @@ struct app {
 	uint64_t durable;                   /* reader, after the join */
 	char error_msg[4200];               /* reader, after the join */
 	struct timespec start_real, start_mono;
+	uint64_t start_mono_ns;             /* main, before go: pacing's origin */
 };
+
+/* Replay writers time the write of one packet in this many (write_latency_ns). */
+#define REPLAY_LATENCY_SAMPLE 16u
 
 struct writer_arg {
 	struct app *app;
@@ -81,6 +103,13 @@ static void count(_Atomic uint64_t *c, uint64_t v)
 			      memory_order_relaxed);
 }
 
+static void xxx_rusage(const char *who) /* XXX experiment */
+{
+	struct rusage ru;
+	if (!getenv("DBCAP_RUSAGE") || getrusage(RUSAGE_THREAD, &ru)) return;
+	fprintf(stderr, "XXX %s: user %.3f sys %.3f vcsw %ld ivcsw %ld minflt %ld\n", who, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_nvcsw, ru.ru_nivcsw, ru.ru_minflt);
+}
+
 static void pin_and_name(pthread_t t, int cpu, const char *name)
 {
 	if (cpu >= 0) {
@@ -96,6 +125,49 @@ static void pin_and_name(pthread_t t, int cpu, const char *name)
 }
 
 /* ---------------------------------------------------------------- writers */
+
+/*
+ * Replay: the writer's shard of the input file, one pcap record per packet,
+ * built in place.  replay_next() reads the mapped file without a syscall;
+ * replay_wait() (--speed only) sleeps only when the next packet is due
+ * milliseconds ahead, never between reserve and commit.
+ */
+static void replay_writer(struct app *app, unsigned id)
+{
+	struct writer_stats *st = &app->ws[id];
+	struct dbuf_writer *w = dbuf_writer(app->db, id);
+	struct replay_cursor *cur = app->cursors[id];
+	const bool pace = app->o.speed > 0;
+	struct replay_pkt pk;
+
+	/* relaxed: stop carries no data, it only ends the loop (the join orders the rest) */
+	for (uint64_t seq = 0; !atomic_load_explicit(&app->stop, memory_order_relaxed); seq++) {
+		if (replay_next(cur, &pk, st) <= 0)
+			break;
+		/* A packet read is always handed over, even after a stop: read = filtered + generated. */
+		if (pace)
+			replay_wait(cur, &pk, app->start_mono_ns, &app->stop);
+		/*
+		 * The write latency of one packet in REPLAY_LATENCY_SAMPLE: two
+		 * clock reads cost as much as the rest of a small packet's write.
+		 */
+		bool timed = seq % REPLAY_LATENCY_SAMPLE == 0;
+		uint64_t t0 = timed ? now_ns(CLOCK_MONOTONIC) : 0;
+		void *rec;
+		int r = dbuf_reserve(w, (size_t)pcapf_rec_size(pk.caplen), &rec);
+		if (r == DBUF_OK) {
+			uint8_t *data = pcapf_rec_begin(rec, pk.sec, pk.frac, pk.caplen, pk.origlen);
+			memcpy(data, pk.data, pk.caplen);
+			dbuf_commit(w);
+			if (timed)
+				hist_record(&st->write_latency, now_ns(CLOCK_MONOTONIC) - t0);
+		} else {
+			count(&st->dropped_bytes, pk.origlen);
+		}
+		count(&st->generated, 1);
+		count(&st->generated_bytes, pk.origlen);
+	}
+}
 
 /*
  * The steady-state loop makes no syscall: clock_gettime goes through the
@@ -118,6 +190,18 @@ static void *writer_main(void *argp)
 	/* pairs with the release store of go in main(): the setup is visible */
 	while (!atomic_load_explicit(&app->go, memory_order_acquire))
 		sched_yield();
+	if (app->replaying) {
+		replay_writer(app, id);
+		xxx_rusage("writer");
+		/*
+		 * The input's end stops the run: the last writer out wakes main
+		 * at once (a short file need not wait for main's next tick).
+		 */
+		if (atomic_fetch_add_explicit(&app->writers_done, 1, memory_order_relaxed) + 1 ==
+		    app->o.writers)
+			pthread_kill(app->main_thread, SIGUSR1);
+		return NULL;
+	}
 
 	/* relaxed: stop carries no data, it only ends the loop (the join orders the rest) */
 	for (uint64_t seq = 0; !atomic_load_explicit(&app->stop, memory_order_relaxed); seq++) {
@@ -156,19 +240,25 @@ struct inflight {
 	struct dbuf_chunk chunk;
 };
 
-static void count_epb(void *arg, uint32_t iface, const uint8_t *data, uint32_t caplen)
+/*
+ * A record's size is its original length: a synthetic block's is its
+ * captured length, a replayed packet's the length on the wire (which -s
+ * does not change), so the reader's counts match the writers' either way.
+ */
+static void count_rec(void *arg, const struct capfmt_rec *rec)
 {
 	struct reader_stats *rs = arg;
+	uint32_t len = rec->origlen;
 	count(&rs->blocks, 1);
-	count(&rs->block_bytes, caplen);
-	count(&rs->size_count[caplen <= STATS_MAX_BLOCK ? caplen : STATS_MAX_BLOCK], 1);
+	count(&rs->block_bytes, len);
+	count(&rs->size_count[len <= STATS_MAX_BLOCK ? len : STATS_MAX_BLOCK], 1);
 }
 
-static void count_lost(void *arg, uint32_t iface, const uint8_t *data, uint32_t caplen)
+static void count_lost(void *arg, const struct capfmt_rec *rec)
 {
 	struct reader_stats *rs = arg;
 	count(&rs->lost_io_blocks, 1);
-	count(&rs->lost_io_bytes, caplen);
+	count(&rs->lost_io_bytes, rec->origlen);
 }
 
 /* Releases, in order, the chunks whose memory persistence gave back. */
@@ -218,7 +308,7 @@ static void salvage(struct app *app, uint64_t durable)
 	atomic_store_explicit(&rs->block_bytes, 0, memory_order_relaxed);
 	for (unsigned i = 0; i <= STATS_MAX_BLOCK; i++)
 		atomic_store_explicit(&rs->size_count[i], 0, memory_order_relaxed);
-	if (pcapng_scan_fd(fd, durable, count_epb, rs, &end) == 0 && ftruncate(fd, (off_t)end) == 0)
+	if (app->fmt->scan_fd(fd, durable, count_rec, rs, &end) == 0 && ftruncate(fd, (off_t)end) == 0)
 		fdatasync(fd);
 	close(fd);
 	atomic_store_explicit(&rs->file_bytes, end, memory_order_relaxed);
@@ -226,6 +316,24 @@ static void salvage(struct app *app, uint64_t durable)
 	uint64_t now_bytes = atomic_load_explicit(&rs->block_bytes, memory_order_relaxed);
 	count(&rs->lost_io_blocks, counted_blocks - now_blocks);
 	count(&rs->lost_io_bytes, counted_bytes - now_bytes);
+}
+
+/*
+ * A fatal write error: remember it, and give every held chunk back at once.
+ * Persistence has nothing in flight after an error, so the memory is free;
+ * holding it would leave writers under the wait policy waiting for room
+ * forever.  From here on the reader discards what it takes (counted as lost
+ * to the error) until the drain.  Returns true, for `failed = ...`.
+ */
+static bool reader_abort(struct app *app, int err, struct inflight *ring, unsigned ringsz,
+			 unsigned head, unsigned *tail)
+{
+	reader_fail(app, err, "write");
+	while (*tail != head) {
+		dbuf_reader_release(app->db, &ring[*tail].chunk);
+		*tail = (*tail + 1) % ringsz;
+	}
+	return true;
 }
 
 static void *reader_main(void *argp)
@@ -252,8 +360,7 @@ static void *reader_main(void *argp)
 			/* Every slot holds a chunk in flight: wait for one. */
 			err = reap(app, ring, ringsz, &tail, true);
 			if (err) {
-				reader_fail(app, err, "write");
-				failed = true;
+				failed = reader_abort(app, err, ring, ringsz, head, &tail);
 			}
 			continue;
 		}
@@ -265,11 +372,11 @@ static void *reader_main(void *argp)
 			count(&rs->chunk_bytes, c.len);
 			if (failed) {
 				/* Nothing reaches the file any more: count and recycle. */
-				pcapng_walk(c.data, c.len, count_lost, rs, NULL);
+				app->fmt->walk(c.data, c.len, count_lost, rs, NULL);
 				dbuf_reader_release(app->db, &c);
 				continue;
 			}
-			pcapng_walk(c.data, c.len, count_epb, rs, NULL);
+			app->fmt->walk(c.data, c.len, count_rec, rs, NULL);
 			count(&rs->file_bytes, c.len);
 			struct inflight *f = &ring[head];
 			f->chunk = c;
@@ -278,8 +385,7 @@ static void *reader_main(void *argp)
 			if (err == 0)
 				err = reap(app, ring, ringsz, &tail, false);
 			if (err) {
-				reader_fail(app, err, "write");
-				failed = true;
+				failed = reader_abort(app, err, ring, ringsz, head, &tail);
 			}
 			tail_dirty = true;
 			if (o->reader_work)
@@ -293,8 +399,7 @@ static void *reader_main(void *argp)
 		if (!failed && head != tail) {
 			err = reap(app, ring, ringsz, &tail, false);
 			if (err) {
-				reader_fail(app, err, "write");
-				failed = true;
+				failed = reader_abort(app, err, ring, ringsz, head, &tail);
 			}
 		}
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
@@ -308,8 +413,7 @@ static void *reader_main(void *argp)
 				if (err == 0)
 					err = reap(app, ring, ringsz, &tail, false);
 				if (err) {
-					reader_fail(app, err, "write");
-					failed = true;
+					failed = reader_abort(app, err, ring, ringsz, head, &tail);
 				}
 				tail_dirty = false;
 			}
@@ -334,16 +438,14 @@ static void *reader_main(void *argp)
 	while (!failed && head != tail) {
 		err = reap(app, ring, ringsz, &tail, true);
 		if (err) {
-			reader_fail(app, err, "write");
-			failed = true;
+			failed = reader_abort(app, err, ring, ringsz, head, &tail);
 		}
 	}
 	/* Report before closing: close frees the handle. */
 	if (!failed) {
 		err = persist_write_tail(app->persist);
 		if (err) {
-			reader_fail(app, err, "write");
-			failed = true;
+			failed = reader_abort(app, err, ring, ringsz, head, &tail);
 		}
 	}
 	persist_report(app->persist, &app->io);
@@ -364,6 +466,7 @@ static void *reader_main(void *argp)
 	}
 	if (sink == 42)
 		fputs("", stderr);
+	xxx_rusage("reader");
 	free(ring);
 	atomic_store_explicit(&app->reader_done, true, memory_order_release); /* pairs with main's acquire load */
 	return NULL;
@@ -405,6 +508,8 @@ static void fill_report(struct app *app, struct run_report *r, struct dbuf_write
 	/* Engine fields are known from the open; the counters from the reader's end. */
 	r->io = app->io;
 	r->output = app->o.output;
+	r->mode = app->replaying ? "replay" : "synthetic";
+	r->input = app->replaying ? &app->input : NULL;
 }
 
 static int write_stats(struct app *app, bool final, const char *stop_reason, const char *error)
@@ -427,19 +532,56 @@ static int write_stats(struct app *app, bool final, const char *stop_reason, con
 }
 
 /*
+ * Replay's progress line on a terminal: packets and bytes read, their rate
+ * since the last line, and how far the slowest writer is through the file.
+ */
+static void show_progress(struct app *app, double t, uint64_t *last_pkts, uint64_t *last_bytes,
+			  double *last_t)
+{
+	uint64_t pkts = 0, bytes = 0, pos = UINT64_MAX;
+
+	for (unsigned i = 0; i < app->o.writers; i++) {
+		const struct writer_stats *w = &app->ws[i];
+		/* relaxed: each counter is read on its own, a line needs no consistent cut */
+		uint64_t off = atomic_load_explicit(&w->input_offset, memory_order_relaxed);
+
+		pkts += atomic_load_explicit(&w->read, memory_order_relaxed);
+		bytes += atomic_load_explicit(&w->read_bytes, memory_order_relaxed);
+		if (off < pos)
+			pos = off;
+	}
+	double pct = app->replay.size ? 100.0 * (double)pos / (double)app->replay.size : 100.0;
+	double dt = t > *last_t ? t - *last_t : 0.0;
+	double rate = dt > 0 ? (double)(pkts - *last_pkts) / dt : 0.0;
+	double brate = dt > 0 ? (double)(bytes - *last_bytes) / dt : 0.0;
+	fprintf(stderr,
+		"\rdbcap: %5.1f%% of %s: %" PRIu64 " packets, %.1f MB; %.0f packets/s, %.1f MB/s\033[K",
+		pct > 100.0 ? 100.0 : pct, app->o.pcap, pkts, (double)bytes / 1e6, rate, brate / 1e6);
+	*last_pkts = pkts;
+	*last_bytes = bytes;
+	*last_t = t;
+}
+
+/*
  * Waits for a stop condition: the count reached (every writer finished its
- * quota), the duration elapsed, SIGINT/SIGTERM, or a fatal I/O error.
- * Writes the periodic statistics meanwhile.  Returns the stop reason.
+ * quota; in replay, every writer reached the end of the input or -c), the
+ * duration elapsed, SIGINT/SIGTERM, or a fatal I/O error.  Writes the
+ * periodic statistics (and replay's progress line) meanwhile.  Returns the
+ * stop reason.
  */
 static const char *main_loop(struct app *app, const sigset_t *sigs)
 {
 	const struct dbcap_opts *o = &app->o;
 	double next_stats = o->stats_interval > 0 ? o->stats_interval : -1;
+	double next_progress = 0.25, progress_t = 0;
+	uint64_t progress_pkts = 0, progress_bytes = 0;
 	static char reason[32];
 
 	for (;;) {
 		struct timespec tick = {0, 50 * 1000 * 1000};
 		int sig = sigtimedwait(sigs, NULL, &tick);
+		if (sig == SIGUSR1)
+			sig = 0; /* replay's writers are done: look now */
 		if (sig > 0) {
 			snprintf(reason, sizeof(reason), "signal %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 			return reason;
@@ -456,7 +598,88 @@ static const char *main_loop(struct app *app, const sigset_t *sigs)
 			write_stats(app, false, NULL, NULL);
 			next_stats += o->stats_interval;
 		}
+		if (app->progress && t >= next_progress) {
+			show_progress(app, t, &progress_pkts, &progress_bytes, &progress_t);
+			next_progress = t + 0.25;
+		}
 	}
+}
+
+/*
+ * Replay: opens and checks the input, then one cursor per writer, before
+ * anything is created, so that a bad input leaves no output file behind.
+ * Returns 0 or the exit status.
+ */
+static int replay_setup(struct app *app)
+{
+	const struct dbcap_opts *o = &app->o;
+	struct replay_opts ro = {
+		.path = o->pcap, .filter = o->filter, .snaplen = o->snaplen,
+		.count = o->count, .speed = o->speed, .writers = o->writers,
+	};
+	char msg[1024];
+	int err = replay_open(&app->replay, &ro, msg, sizeof(msg));
+
+	if (err) {
+		fprintf(stderr, "dbcap: %s\n", msg);
+		return err == REPLAY_BAD_FILTER ? 2 : 1;
+	}
+	app->cursors = calloc(o->writers, sizeof(*app->cursors));
+	if (!app->cursors) {
+		fputs("dbcap: out of memory\n", stderr);
+		return 1;
+	}
+	for (unsigned i = 0; i < o->writers; i++) {
+		if (replay_cursor_open(&app->replay, i, &app->cursors[i], msg, sizeof(msg)) < 0) {
+			fprintf(stderr, "dbcap: %s\n", msg);
+			return 1;
+		}
+	}
+	struct input_report *in = &app->input;
+	in->path = o->pcap;
+	in->format = app->replay.format;
+	in->linktype = app->replay.linktype & 0xffffu;
+	in->linktype_name = app->replay.linktype_name;
+	in->snaplen = app->replay.snaplen_in;
+	in->nano = app->replay.nano;
+	in->filter = o->filter;
+	in->file_bytes = app->replay.size;
+	/* A record must fit a buffer; the input's snapshot length bounds its records. */
+	if (pcapf_rec_size(app->replay.snaplen) > dbuf_get_config(app->db)->buffer_size)
+		fprintf(stderr, "dbcap: warning: %s: a packet of the snapshot length (%" PRIu32
+				" bytes) does not fit a %zu-byte buffer; larger packets will be "
+				"dropped as too big (raise --buffer-size)\n",
+			o->pcap, app->replay.snaplen, dbuf_get_config(app->db)->buffer_size);
+	app->progress = !o->quiet && isatty(STDERR_FILENO);
+	return 0;
+}
+
+/*
+ * Replay, after the join: why the writers stopped, and whether the input
+ * ended early (a cut or unreadable record).  Returns the stop reason.
+ */
+static const char *replay_finish(struct app *app, const char *reason)
+{
+	bool counted = false;
+
+	for (unsigned i = 0; i < app->o.writers; i++) {
+		uint64_t good_end;
+		const char *err = replay_error(app->cursors[i], &good_end);
+
+		counted |= replay_count_reached(app->cursors[i]);
+		if (!err || app->input.truncated)
+			continue;
+		/* Every writer reads the whole file: the first one's words will do. */
+		snprintf(app->input_error, sizeof(app->input_error), "%s", err);
+		app->input.truncated = true;
+		app->input.error = app->input_error;
+		app->input.unread_bytes = app->replay.size - good_end;
+	}
+	if (strcmp(reason, "count") != 0)
+		return reason;
+	if (app->input.truncated)
+		return "input error";
+	return counted ? "count" : "end of input";
 }
 
 static int start_threads(struct app *app, struct writer_arg *args)
@@ -505,11 +728,15 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out_opts;
 	}
+	app->replaying = o->pcap != NULL;
+	app->fmt = app->replaying ? &capfmt_pcap : &capfmt_pcapng;
 
 	/* Signals go to main alone (sigtimedwait); the threads inherit the mask. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGUSR1);
+	app->main_thread = pthread_self();
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	struct dbuf_config bc;
@@ -543,17 +770,23 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < o->writers; i++) {
 		hist_init(&app->ws[i].write_latency);
 		app->ws[i].cpu = -1;
-		if (o->count)
+		if (o->count && !app->replaying)
 			app->quota[i] = o->count / o->writers + (i < o->count % o->writers);
 	}
-	/* A writer with a zero quota under -c must not run unbounded. */
-	if (o->count && o->count < o->writers) {
+	/* A writer with a zero quota under -c must not run unbounded (replay: -c is global). */
+	if (o->count && o->count < o->writers && !app->replaying) {
 		fprintf(stderr, "dbcap: -c %llu is smaller than --writers %u\n",
 			(unsigned long long)o->count, o->writers);
 		rc = 2;
 		goto out_buffer;
 	}
 	hist_init(&app->rs->persist_latency);
+	if (app->replaying) {
+		rc = replay_setup(app);
+		if (rc)
+			goto out_buffer;
+		rc = 1;
+	}
 
 	struct iovec regions[DBUF_MAX_BUFFERS];
 	unsigned nregions = dbuf_regions(app->db, regions, DBUF_MAX_BUFFERS);
@@ -563,12 +796,14 @@ int main(int argc, char **argv)
 	po.engine = o->io_engine;
 	po.direct = o->direct;
 	po.depth = o->io_depth;
+	/* pcap has no end marker: keep the file a prefix of the stream (DESIGN.md). */
+	po.ordered = app->replaying && !getenv("XXX_UNORDERED");
 	po.regions = nregions <= DBUF_MAX_BUFFERS ? regions : NULL;
 	po.nregions = nregions <= DBUF_MAX_BUFFERS ? nregions : 0;
 	po.latency = &app->rs->persist_latency;
 	err = persist_open(&po, &app->persist, msg, sizeof(msg));
 	if (err) {
-		fprintf(stderr, "dbcap: %s\n", msg);
+		fprintf(stderr, "%s\n", msg); /* it names the program, the path and the reason */
 		goto out_buffer;
 	}
 	persist_report(app->persist, &app->io);
@@ -576,9 +811,13 @@ int main(int argc, char **argv)
 	/* The file header is the stream's first chunk, written at once. */
 	size_t hcap = 256 + (size_t)o->writers * 64, hlen = 0;
 	uint8_t *header = malloc(hcap);
-	if (header)
+	if (header && app->replaying) {
+		memcpy(header, app->replay.header, sizeof(app->replay.header));
+		hlen = sizeof(app->replay.header);
+	} else if (header) {
 		hlen = pcapng_file_header(header, hcap, o->writers, PCAPNG_LINKTYPE_USER0,
 					  o->block_max, "dbcap " DBCAP_VERSION);
+	}
 	err = hlen ? persist_append(app->persist, header, hlen, -1, NULL) : -ENOMEM;
 	if (err == 0)
 		err = persist_write_tail(app->persist); /* header is freed next */
@@ -587,12 +826,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dbcap: %s: write: %s\n", o->output, strerror(-err));
 		uint64_t d;
 		persist_close(app->persist, &d);
+		if (app->replaying)
+			unlink(o->output); /* not one record in it: leave nothing behind */
 		goto out_buffer;
 	}
 	count(&app->rs->file_bytes, hlen);
 
 	clock_gettime(CLOCK_REALTIME, &app->start_real);
 	clock_gettime(CLOCK_MONOTONIC, &app->start_mono);
+	app->start_mono_ns = now_ns(CLOCK_MONOTONIC);
 	err = start_threads(app, args);
 	/* pairs with the acquire load of go in writer_main() */
 	atomic_store_explicit(&app->go, true, memory_order_release);
@@ -608,16 +850,28 @@ int main(int argc, char **argv)
 			pthread_join(app->writer_threads[i], NULL);
 	dbuf_close(app->db);
 	pthread_join(app->reader_thread, NULL);
+	if (app->progress)
+		fputs("\r\033[K", stderr); /* the progress line goes */
+	if (app->replaying)
+		reason = replay_finish(app, reason);
 
 	/* pairs with the release CAS in reader_fail(); the join also orders it */
 	int ioerr = atomic_load_explicit(&app->io_error, memory_order_acquire);
 	const char *error = ioerr ? app->error_msg : (err ? "cannot start threads" : NULL);
 	if (error)
 		fprintf(stderr, "dbcap: %s\n", error);
+	if (app->input.truncated)
+		fprintf(stderr, "dbcap: warning: %s: %s; the records before it were replayed, "
+				"the last %" PRIu64 " bytes were not\n",
+			o->pcap, app->input.error, app->input.unread_bytes);
 	if (write_stats(app, true, ioerr ? "error" : reason, error) == 0 && !error)
-		rc = 0;
+		rc = app->input.truncated ? 3 : 0;
 
 out_buffer:
+	for (unsigned i = 0; app->cursors && i < o->writers; i++)
+		replay_cursor_close(app->cursors[i]);
+	free(app->cursors);
+	replay_close(&app->replay);
 	dbuf_destroy(app->db);
 	free(app->ws);
 	free(app->rs);

@@ -40,6 +40,8 @@
 #define MIN_BUFFER_SIZE 4096u
 #define MAX_BUFFER_SIZE (1u << 30)
 #define MAX_SECONDS 1e9
+/* libpcap's largest snapshot length for most link types (MAXIMUM_SNAPLEN). */
+#define MAX_SNAPLEN 262144u
 /* A configuration file is a page or two; refuse to slurp anything huge. */
 #define MAX_CONFIG_BYTES (1u << 20)
 #define MSG_MAX 512
@@ -73,6 +75,9 @@ enum key_id {
 	K_STATS,
 	K_STATS_INTERVAL,
 	K_QUIET,
+	K_PCAP,
+	K_SNAPLEN,
+	K_SPEED,
 	NKEYS
 };
 
@@ -82,6 +87,7 @@ enum kind {
 	KIND_INT,     /* an integer in [min, max] */
 	KIND_SIZE,    /* bytes with an optional k/M/G suffix */
 	KIND_SECONDS, /* a finite number of seconds in (0, max] */
+	KIND_FACTOR,  /* a finite number in (0, max], not a time: a multiplier */
 	KIND_ENUM,    /* one of names[] */
 	KIND_CPULIST, /* "0-3,5,7"; in JSON also an array of numbers */
 };
@@ -158,6 +164,13 @@ static const struct key keys[NKEYS] = {
 			      .range = "seconds > 0 and <= 1e9, or 0 for none"},
 	[K_QUIET] = {.json = "quiet", .opt = "quiet", .shortopt = 'q', .kind = KIND_BOOL,
 		     .range = "true or false"},
+	[K_PCAP] = {.json = "pcap", .opt = "pcap", .shortopt = 'r', .kind = KIND_PATH,
+		    .range = "a file name"},
+	[K_SNAPLEN] = {.json = "snaplen", .opt = "snaplen", .shortopt = 's', .kind = KIND_INT,
+		       .min = 1, .max = MAX_SNAPLEN, .zero_is_none = true,
+		       .range = "1..262144, or 0 to keep packets whole"},
+	[K_SPEED] = {.json = "speed", .opt = "speed", .kind = KIND_FACTOR, .zero_is_none = true,
+		     .range = "a multiplier > 0 and <= 1e9, or 0 for top speed"},
 };
 
 /* getopt_long values of the options that are not keys (keys use OPT_KEY + id). */
@@ -323,7 +336,8 @@ static int check_seconds(const struct key *k, const char *text, struct value *v,
 	return 0;
 
 not_a_number:
-	say(err, n, "\"%s\" is not a number of seconds (%s)", text, k->range);
+	say(err, n, "\"%s\" is not a number%s (%s)", text,
+	    k->kind == KIND_SECONDS ? " of seconds" : "", k->range);
 	return -1;
 }
 
@@ -420,6 +434,7 @@ static int check_text(const struct key *k, const char *text, struct value *v, ch
 	case KIND_SIZE:
 		return check_size(k, text, v, err, n);
 	case KIND_SECONDS:
+	case KIND_FACTOR:
 		return check_seconds(k, text, v, err, n);
 	case KIND_ENUM:
 		return check_enum(k, text, v, err, n);
@@ -468,6 +483,7 @@ static const char *json_expectation(const struct key *k, char *buf, size_t n)
 		snprintf(buf, n, "expected a number of bytes or a string like \"4M\" (%s)", k->range);
 		return buf;
 	case KIND_SECONDS:
+	case KIND_FACTOR:
 		snprintf(buf, n, "expected a number (%s)", k->range);
 		return buf;
 	case KIND_ENUM:
@@ -502,6 +518,7 @@ static int check_json(const struct key *k, const cJSON *item, struct value *v, c
 	case KIND_INT:
 	case KIND_SIZE:
 	case KIND_SECONDS:
+	case KIND_FACTOR:
 		if (cJSON_IsNumber(item)) {
 			number_text(item->valuedouble, text, sizeof(text));
 			return check_text(k, text, v, err, n);
@@ -599,6 +616,9 @@ static int store(struct dbcap_opts *o, enum key_id id, const struct value *v)
 	case K_STATS: return set_string(&o->stats_path, v->s);
 	case K_STATS_INTERVAL: o->stats_interval = v->d; break;
 	case K_QUIET: o->quiet = v->b; break;
+	case K_PCAP: return set_string(&o->pcap, v->s);
+	case K_SNAPLEN: o->snaplen = (uint32_t)v->u; break;
+	case K_SPEED: o->speed = v->d; break;
 	case NKEYS: return -1;
 	}
 	return 0;
@@ -635,6 +655,10 @@ void options_defaults(struct dbcap_opts *o)
 	o->config_path = NULL;
 	o->quiet = false;
 	o->oversubscribed = false;
+	o->pcap = NULL;
+	o->snaplen = 0;
+	o->speed = 0;
+	o->filter = NULL;
 }
 
 void options_free(struct dbcap_opts *o)
@@ -642,9 +666,13 @@ void options_free(struct dbcap_opts *o)
 	free(o->output);
 	free(o->stats_path);
 	free(o->config_path);
+	free(o->pcap);
+	free(o->filter);
 	o->output = NULL;
 	o->stats_path = NULL;
 	o->config_path = NULL;
+	o->pcap = NULL;
+	o->filter = NULL;
 }
 
 /* Reads a whole small file, NUL-terminated.  0 or -errno (-EFBIG: too large). */
@@ -847,11 +875,15 @@ static const char usage_text[] =
 	"             [--direct[=auto|on|off] | --buffered] [--io-depth N]\n"
 	"             [--flush-age SECONDS] [--stats FILE [--stats-interval SECONDS]]\n"
 	"             [--config FILE]\n"
+	"       dbcap -r FILE -w FILE [-s SNAPLEN] [--speed X] [-c COUNT] [other options]\n"
+	"             [FILTER EXPRESSION]\n"
 	"       dbcap -h | --help | --version\n"
 	"\n"
 	"Writer threads generate synthetic blocks into a lock-free multi-writer double\n"
 	"buffer; one reader thread appends them to a pcapng file.  Runs until COUNT\n"
-	"blocks, SECONDS, SIGINT or SIGTERM, whichever comes first.\n"
+	"blocks, SECONDS, SIGINT or SIGTERM, whichever comes first.  With -r, the\n"
+	"writers replay a pcap or pcapng file instead, sharded by flow, into a pcap\n"
+	"file; a filter expression (pcap-filter(7)) may follow the options.\n"
 	"\n"
 	"Output:\n"
 	"  -w, --write FILE         write the capture to FILE (required)\n"
@@ -859,7 +891,8 @@ static const char usage_text[] =
 	"  -q, --quiet              no summary line at exit\n"
 	"\n"
 	"Stop conditions (default: none, run until SIGINT or SIGTERM):\n"
-	"  -c, --count N            stop after N blocks in total (0: no limit)\n"
+	"  -c, --count N            stop after N blocks in total; replay: after N\n"
+	"                           packets passed the filter (0: no limit)\n"
 	"      --duration SECONDS   stop after SECONDS, fractions allowed (0: no limit)\n"
 	"\n"
 	"Writers and buffer:\n"
@@ -877,6 +910,17 @@ static const char usage_text[] =
 	"      --on-full drop|wait  when every buffer is busy: drop the block (counted)\n"
 	"                           or wait for room (default wait)\n"
 	"\n"
+	"Replay source:\n"
+	"  -r, --pcap FILE          replay FILE (pcap or pcapng) into a pcap file with\n"
+	"                           its link type, snapshot length and time stamp\n"
+	"                           precision (pcapng: nanoseconds); stops at its end\n"
+	"  -s, --snaplen N          cut packets to N bytes, 1..262144 (0: keep whole)\n"
+	"      --speed X            pace the packets at X times the file's own timing\n"
+	"                           (default 0: top speed)\n"
+	"\n";
+
+/* In two parts: ISO C compilers need only take string literals of 4095 bytes. */
+static const char usage_text2[] =
 	"Synthetic source:\n"
 	"      --block-min N        smallest block in bytes, 10..65535 (default 10)\n"
 	"      --block-max N        largest block in bytes, 10..65535 (default 10000)\n"
@@ -907,7 +951,7 @@ static const char usage_text[] =
 	"  -h, --help               show this text\n"
 	"      --version            show the version\n";
 
-static const char short_options[] = ":w:c:qh";
+static const char short_options[] = ":w:c:qhr:s:";
 
 static int build_long_options(struct option *lo)
 {
@@ -1047,6 +1091,15 @@ static int cross_check(const struct ctx *c)
 			 setting(c, K_STATS_INTERVAL, "%g", o->stats_interval));
 		return -1;
 	}
+	if (!o->pcap && o->snaplen) {
+		complain("%s needs --pcap FILE (replay mode)",
+			 setting(c, K_SNAPLEN, "%" PRIu32, o->snaplen));
+		return -1;
+	}
+	if (!o->pcap && o->speed > 0) {
+		complain("%s needs --pcap FILE (replay mode)", setting(c, K_SPEED, "%g", o->speed));
+		return -1;
+	}
 	if (o->block_min > o->block_max) {
 		complain("%s is larger than %s", setting(c, K_BLOCK_MIN, "%" PRIu32, o->block_min),
 			 setting(c, K_BLOCK_MAX, "%" PRIu32, o->block_max));
@@ -1055,8 +1108,10 @@ static int cross_check(const struct ctx *c)
 	/*
 	 * dbuf refuses a block larger than a buffer, and a record is one block:
 	 * with a smaller buffer every large block would be dropped as too big.
+	 * Replay records come from the input: dbcap checks them against the
+	 * buffer once it has read the input's snapshot length.
 	 */
-	if (rounded < record) {
+	if (rounded < record && !o->pcap) {
 		char rounding[80] = "";
 
 		if (rounded != o->buffer_size)
@@ -1079,6 +1134,34 @@ static int cross_check(const struct ctx *c)
 			 setting(c, K_WRITERS, "%u", o->writers), largest);
 		return -1;
 	}
+	return 0;
+}
+
+/* o->filter = the words joined with single spaces (NULL when they are all empty). */
+static int join_filter(struct dbcap_opts *o, int n, char **words)
+{
+	size_t len = 1;
+	char *f;
+
+	for (int i = 0; i < n; i++)
+		len += strlen(words[i]) + 1;
+	f = malloc(len);
+	if (!f) {
+		complain("out of memory");
+		return -1;
+	}
+	f[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		if (!words[i][0])
+			continue;
+		if (f[0])
+			strcat(f, " ");
+		strcat(f, words[i]);
+	}
+	free(o->filter);
+	o->filter = f[0] ? f : NULL;
+	if (!o->filter)
+		free(f);
 	return 0;
 }
 
@@ -1112,6 +1195,7 @@ int options_parse(struct dbcap_opts *o, int argc, char **argv)
 	}
 	if (help) {
 		fputs(usage_text, stdout);
+		fputs(usage_text2, stdout);
 		fflush(stdout);
 		return 1;
 	}
@@ -1170,7 +1254,11 @@ int options_parse(struct dbcap_opts *o, int argc, char **argv)
 			goto out;
 		c.origin[k] = FROM_CLI;
 	}
-	if (optind < argc) {
+	if (optind < argc && o->pcap) {
+		/* Like tcpdump: the words after the options, joined, are the filter. */
+		if (join_filter(o, argc - optind, argv + optind) < 0)
+			goto out;
+	} else if (optind < argc) {
 		complain("unexpected argument \"%s\": dbcap takes options only, no file names "
 			 "or filter expressions (see dbcap --help)",
 			 argv[optind]);

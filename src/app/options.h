@@ -38,7 +38,12 @@ struct dbcap_opts {
 	enum dbuf_on_full on_full; /* --on-full drop|wait */
 	/* Stop conditions (whichever first; none: until SIGINT/SIGTERM) */
 	double duration;          /* --duration SECONDS; 0: none */
-	uint64_t count;           /* -c/--count BLOCKS in total; 0: none */
+	uint64_t count;           /* -c/--count BLOCKS in total (replay: packets that pass the filter); 0: none */
+	/* Replay source (--pcap): the writers replay a capture file instead */
+	char *pcap;               /* -r/--pcap FILE; NULL: synthetic mode */
+	uint32_t snaplen;         /* -s/--snaplen N: cut packets to N bytes; 0: keep them whole */
+	double speed;             /* --speed X: X times the file's own timing; 0: top speed */
+	char *filter;             /* a BPF filter: the arguments after the options, joined */
 	/* Synthetic source */
 	uint32_t block_min, block_max; /* --block-min/--block-max (10..65535; default 10, 10000) */
 	uint64_t seed;            /* --seed N */

@@ -21,7 +21,9 @@
  * valid records there.  (On ext4 appending writes cannot be issued without
  * blocking, so io_uring hands them to its workers, which run the writes to
  * one file in submission order: in practice the file stays a prefix.)
- * persist_durable() never counts past such a gap.
+ * persist_durable() never counts past such a gap.  With opts.ordered the
+ * kernel starts no write before the ones before it completed, so no gap can
+ * arise at all (for formats where zeros would read as records).
  */
 #define _GNU_SOURCE
 
@@ -97,6 +99,7 @@ struct persist {
 	struct hist *latency;
 
 	unsigned depth;
+	bool ordered;        /* each write waits for those before it (IOSQE_IO_DRAIN) */
 
 	/* Requests, a ring indexed by submission sequence. */
 	struct req *reqs;
@@ -441,6 +444,13 @@ static void uring_issue(struct persist *p, struct req *r)
 	else
 		io_uring_prep_write(sqe, fd, r->buf + r->pos, (unsigned)r->sub_len, r->off + r->pos);
 	io_uring_sqe_set_data(sqe, r);
+	/*
+	 * Ordered: the kernel starts this write only once every write before
+	 * it completed, so a kill can cancel writes at the end of the stream
+	 * but never leave one in the file without those before it.
+	 */
+	if (p->ordered)
+		sqe->flags |= IOSQE_IO_DRAIN;
 	r->t_submit = now_ns();
 
 	for (;;) {
@@ -1116,6 +1126,7 @@ int persist_open(const struct persist_opts *o, struct persist **out, char *msg, 
 	p->fd_buf = -1;
 	p->fd_direct = -1;
 	p->depth = o->depth;
+	p->ordered = o->ordered;
 	/*
 	 * Twice depth: a write that completed out of order keeps its request
 	 * until the earlier ones complete, and must not stall new ones.

@@ -33,6 +33,14 @@ struct persist_opts {
 	enum io_engine engine;        /* wanted engine; falls back to pwrite with a reason */
 	enum io_direct direct;        /* auto: O_DIRECT when the filesystem allows */
 	unsigned depth;               /* writes in flight, >= 2 */
+	/*
+	 * Each write starts only after every earlier one completed
+	 * (io_uring's IOSQE_IO_DRAIN; pwrite is ordered anyway), so that the
+	 * file is always a prefix of the stream, even after a SIGKILL: for a
+	 * format where a gap of zeros would read as records (pcap).  Appending
+	 * writes still queue up to depth deep; they only run one at a time.
+	 */
+	bool ordered;
 	size_t slot_size;             /* O_DIRECT staging slot (multiple of the alignment) */
 	const struct iovec *regions;  /* memory that chunks lie in (buffered: register) */
 	unsigned nregions;

@@ -303,6 +303,9 @@ struct totals {
 	uint64_t persisted, persisted_bytes, file_bytes;
 	uint64_t drop[DROP_REASONS];
 	uint64_t dropped, dropped_bytes;
+	uint64_t read, read_bytes, filtered, filtered_bytes; /* replay */
+	uint64_t proto[DP_PROTOS], size[DS_BUCKETS];
+	bool replay;
 };
 
 static const struct dbuf_writer_stats no_lib_stats;
@@ -312,9 +315,15 @@ static const struct dbuf_writer_stats *lib_of(const struct run_report *r, unsign
 	return r->lib ? &r->lib[i] : &no_lib_stats;
 }
 
+static bool is_replay(const struct run_report *r)
+{
+	return r->mode && strcmp(r->mode, "replay") == 0;
+}
+
 static void sum_totals(const struct run_report *r, struct totals *t)
 {
 	memset(t, 0, sizeof(*t));
+	t->replay = is_replay(r);
 	for (unsigned i = 0; i < r->nwriters && r->writers; i++) {
 		const struct writer_stats *w = &r->writers[i];
 		const struct dbuf_writer_stats *l = lib_of(r, i);
@@ -322,6 +331,14 @@ static void sum_totals(const struct run_report *r, struct totals *t)
 		t->generated += ld(&w->generated);
 		t->generated_bytes += ld(&w->generated_bytes);
 		t->dropped_bytes += ld(&w->dropped_bytes);
+		t->read += ld(&w->read);
+		t->read_bytes += ld(&w->read_bytes);
+		t->filtered += ld(&w->filtered);
+		t->filtered_bytes += ld(&w->filtered_bytes);
+		for (unsigned k = 0; k < DP_PROTOS; k++)
+			t->proto[k] += ld(&w->dissect.proto[k]);
+		for (unsigned k = 0; k < DS_BUCKETS; k++)
+			t->size[k] += ld(&w->dissect.size[k]);
 		t->drop[DROP_FULL] += l->drop_full;
 		t->drop[DROP_TOO_BIG] += l->drop_too_big;
 		t->drop[DROP_ZERO] += l->drop_zero;
@@ -341,9 +358,56 @@ static void sum_totals(const struct run_report *r, struct totals *t)
 static bool consistent(const struct totals *t)
 {
 	/* Compared without adding, so that no sum can wrap. */
-	return t->generated >= t->persisted && t->generated - t->persisted == t->dropped &&
-	       t->generated_bytes >= t->persisted_bytes &&
-	       t->generated_bytes - t->persisted_bytes == t->dropped_bytes;
+	bool ok = t->generated >= t->persisted && t->generated - t->persisted == t->dropped &&
+		  t->generated_bytes >= t->persisted_bytes &&
+		  t->generated_bytes - t->persisted_bytes == t->dropped_bytes;
+
+	/* Replay: every packet read was filtered out or handed over (generated). */
+	if (t->replay)
+		ok = ok && t->read >= t->filtered && t->read - t->filtered == t->generated &&
+		     t->read_bytes >= t->filtered_bytes &&
+		     t->read_bytes - t->filtered_bytes == t->generated_bytes;
+	return ok;
+}
+
+/* {"ethernet": n, ...} and {"64": n, ...}: the dissector's counters. */
+static void put_protocols(struct doc *d, cJSON *o, const uint64_t *proto)
+{
+	cJSON *p = put_obj(d, o, "protocols");
+
+	for (unsigned k = 0; k < DP_PROTOS; k++)
+		put_u64(d, p, dissect_proto_names[k], proto[k]);
+}
+
+static void put_sizes(struct doc *d, cJSON *o, const uint64_t *size)
+{
+	cJSON *p = put_obj(d, o, "sizes");
+
+	for (unsigned k = 0; k < DS_BUCKETS; k++)
+		put_u64(d, p, dissect_size_names[k], size[k]);
+}
+
+/* run.input: the replayed file, or null. */
+static void put_input(struct doc *d, cJSON *run, const struct input_report *in)
+{
+	cJSON *o;
+
+	if (!in) {
+		put(d, run, "input", cJSON_CreateNull());
+		return;
+	}
+	o = put_obj(d, run, "input");
+	put_str(d, o, "path", in->path);
+	put_str(d, o, "format", in->format);
+	put_u64(d, o, "linktype", in->linktype);
+	put_str(d, o, "linktype_name", in->linktype_name);
+	put_u64(d, o, "snaplen", in->snaplen);
+	put_str(d, o, "precision", in->nano ? "nano" : "micro");
+	put_str(d, o, "filter", in->filter);
+	put_u64(d, o, "file_bytes", in->file_bytes);
+	put_bool(d, o, "truncated", in->truncated);
+	put_u64(d, o, "unread_bytes", in->unread_bytes);
+	put_str(d, o, "error", in->error);
 }
 
 static void put_run(struct doc *d, cJSON *root, const struct run_report *r)
@@ -364,6 +428,8 @@ static void put_run(struct doc *d, cJSON *root, const struct run_report *r)
 	put_str(d, run, "stop_reason", r->stop_reason ? r->stop_reason : (r->final ? "unknown" : "running"));
 	put_str(d, run, "error", r->error);
 	put_str(d, run, "output", r->output ? r->output : o->output);
+	put_str(d, run, "mode", is_replay(r) ? "replay" : "synthetic");
+	put_input(d, run, r->input);
 
 	put_str(d, run, "io_engine",
 		r->io.engine ? r->io.engine
@@ -418,6 +484,10 @@ static void put_run(struct doc *d, cJSON *root, const struct run_report *r)
 	put_bool(d, c, "force", o->force);
 	put_str(d, c, "config_file", o->config_path);
 	put_bool(d, c, "quiet", o->quiet);
+	put_str(d, c, "pcap", o->pcap);
+	put_u64(d, c, "snaplen", o->snaplen);
+	put_dbl(d, c, "speed", o->speed);
+	put_str(d, c, "filter", o->filter);
 }
 
 static void put_totals(struct doc *d, cJSON *root, const struct totals *t)
@@ -437,6 +507,12 @@ static void put_totals(struct doc *d, cJSON *root, const struct totals *t)
 	cJSON *dr = put_obj(d, o, "dropped");
 	for (unsigned i = 0; i < DROP_REASONS; i++)
 		put_u64(d, dr, drop_reason_names[i], t->drop[i]);
+	put_u64(d, o, "read_packets", t->read);
+	put_u64(d, o, "read_bytes", t->read_bytes);
+	put_u64(d, o, "filtered_packets", t->filtered);
+	put_u64(d, o, "filtered_bytes", t->filtered_bytes);
+	put_protocols(d, o, t->proto);
+	put_sizes(d, o, t->size);
 }
 
 /* Quantiles of the exact size counts, by the same rank rule as hist_quantile(). */
@@ -523,6 +599,17 @@ static void put_writers(struct doc *d, cJSON *root, const struct run_report *r)
 		put_u64(d, o, "full_waits", l->full_waits);
 		put_u64(d, o, "yields", l->yields);
 		put_latency(d, o, "write_latency_ns", &w->write_latency);
+		put_u64(d, o, "read_packets", ld(&w->read));
+		put_u64(d, o, "read_bytes", ld(&w->read_bytes));
+		put_u64(d, o, "filtered_packets", ld(&w->filtered));
+		put_u64(d, o, "filtered_bytes", ld(&w->filtered_bytes));
+		uint64_t proto[DP_PROTOS], size[DS_BUCKETS];
+		for (unsigned k = 0; k < DP_PROTOS; k++)
+			proto[k] = ld(&w->dissect.proto[k]);
+		for (unsigned k = 0; k < DS_BUCKETS; k++)
+			size[k] = ld(&w->dissect.size[k]);
+		put_protocols(d, o, proto);
+		put_sizes(d, o, size);
 	}
 }
 
@@ -590,6 +677,10 @@ char *stats_to_json(const struct run_report *r)
 	put_u64(&d, rec, "generated_bytes", t.generated_bytes);
 	put_u64(&d, rec, "persisted_bytes", t.persisted_bytes);
 	put_u64(&d, rec, "dropped_bytes", t.dropped_bytes);
+	put_u64(&d, rec, "read_packets", t.read);
+	put_u64(&d, rec, "filtered_packets", t.filtered);
+	put_u64(&d, rec, "read_bytes", t.read_bytes);
+	put_u64(&d, rec, "filtered_bytes", t.filtered_bytes);
 	/* A snapshot of running threads is skewed by design: no verdict before the end. */
 	put(&d, rec, "consistent", r->final ? cJSON_CreateBool(consistent(&t)) : cJSON_CreateNull());
 
@@ -731,12 +822,20 @@ void stats_print_summary(const struct run_report *r)
 	const char *mode = r->io.direct ? "O_DIRECT" : "buffered";
 	const char *verdict = !r->final ? "running" : consistent(&t) ? "consistent" : "INCONSISTENT";
 
-	n = (size_t)snprintf(line, sizeof(line),
-			     "dbcap: %" PRIu64 " blocks (%.1f MB) persisted in %.2f s, %" PRIu64
-			     " dropped%s, %s %s, %s",
-			     t.persisted, (double)t.persisted_bytes / 1e6,
-			     r->duration_seconds > 0 ? r->duration_seconds : 0.0, t.dropped, drops,
-			     engine, mode, verdict);
+	if (t.replay)
+		n = (size_t)snprintf(line, sizeof(line),
+				     "dbcap: %" PRIu64 " packets read, %" PRIu64 " filtered out, %" PRIu64
+				     " (%.1f MB) persisted in %.2f s, %" PRIu64 " dropped%s, %s %s, %s",
+				     t.read, t.filtered, t.persisted, (double)t.persisted_bytes / 1e6,
+				     r->duration_seconds > 0 ? r->duration_seconds : 0.0, t.dropped,
+				     drops, engine, mode, verdict);
+	else
+		n = (size_t)snprintf(line, sizeof(line),
+				     "dbcap: %" PRIu64 " blocks (%.1f MB) persisted in %.2f s, %" PRIu64
+				     " dropped%s, %s %s, %s",
+				     t.persisted, (double)t.persisted_bytes / 1e6,
+				     r->duration_seconds > 0 ? r->duration_seconds : 0.0, t.dropped,
+				     drops, engine, mode, verdict);
 	if (n < sizeof(line) && r->error)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, ", error: %s", r->error);
 	(void)n;

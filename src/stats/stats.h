@@ -16,8 +16,10 @@
 #include <time.h>
 
 #include "dbuf.h"
+#include "../source/dissect.h"
 
-#define STATS_SCHEMA_VERSION 1
+/* 2: replay mode (run.mode, run.input, read/filtered counts, protocols, sizes). */
+#define STATS_SCHEMA_VERSION 2
 
 /*
  * Log-linear histogram of nanosecond values: exact below 2^HIST_SUB_BITS,
@@ -51,6 +53,17 @@ struct writer_stats {
 	int cpu;                                      /* set before start: pinned core, -1 none */
 	_Atomic int tid;                              /* writer: its kernel thread id */
 	struct hist write_latency;                    /* writer: ns per dbuf reserve+fill+commit */
+	/*
+	 * Replay mode: the writer's shard of the input.  generated counts the
+	 * packets that passed the filter, so read = filtered + generated.
+	 * Byte counts of replayed packets are original (wire) lengths.
+	 */
+	_Atomic uint64_t read;                        /* writer: its shard's packets read */
+	_Atomic uint64_t read_bytes;
+	_Atomic uint64_t filtered;                    /* writer: of those, refused by the filter */
+	_Atomic uint64_t filtered_bytes;
+	_Atomic uint64_t input_offset;                /* writer: input bytes gone through (progress) */
+	struct dissect_stats dissect;                 /* writer: protocols and sizes of generated packets */
 };
 
 /* Why blocks were lost, beside the library's own counters. */
@@ -94,6 +107,21 @@ struct io_report {
 	const char *error_op;      /* "write", "fdatasync", ... or NULL */
 };
 
+/* Replay mode: the input file, for run.input. */
+struct input_report {
+	const char *path;
+	const char *format;        /* "pcap" or "pcapng" */
+	uint32_t linktype;         /* the output header's link-type field (LINKTYPE_ value) */
+	const char *linktype_name; /* libpcap's name ("EN10MB"), or NULL */
+	uint32_t snaplen;          /* the input's snapshot length */
+	bool nano;                 /* nanosecond time stamps (else microseconds) */
+	const char *filter;        /* the filter expression, or NULL */
+	uint64_t file_bytes;       /* size of the input */
+	bool truncated;            /* it ended early: a cut or unreadable record */
+	uint64_t unread_bytes;     /* bytes after the last record read whole */
+	const char *error;         /* libpcap's words for why it ended early, or NULL */
+};
+
 /* Everything the JSON document is made of. */
 struct run_report {
 	const char *version;
@@ -116,6 +144,8 @@ struct run_report {
 	struct dbuf_reader_stats lib_reader;
 	struct io_report io;
 	const char *output;
+	const char *mode;                   /* "synthetic" (also when NULL) or "replay" */
+	const struct input_report *input;   /* replay mode, else NULL */
 };
 
 /*

@@ -47,7 +47,7 @@ MUTATIONS = {
     "missing key": [(["totals", "pending_blocks"], DELETE)],
     "unknown key": [(["run", "surprise"], 1)],
     "unknown key in config": [(["run", "config", "surprise"], 1)],
-    "wrong schema_version": [(["schema_version"], 2)],
+    "wrong schema_version": [(["schema_version"], 1)],
     "negative counter": [(["totals", "dropped", "full"], -1)],
     "counter as a string": [(["reader", "chunks"], "12")],
     "fractional counter": [(["writers", 0, "seals"], 1.5)],

@@ -219,6 +219,10 @@ static void *writer_main(void *arg)
 			res = dbuf_reserve(w, len, &where);
 			if (res == DBUF_OK) {
 				build_block(where, ws->id, seq, plen, 1);
+				/* Now and then stall between reserve and commit, so
+				 * that seals, flushes and swaps meet open claims. */
+				if ((r >> 50) % 32 == 0)
+					sched_yield();
 				dbuf_commit(w);
 				ws->via_reserve++;
 			}
@@ -575,8 +579,9 @@ int main(int argc, char **argv)
 	 * A generous deadline, so that only a wedge trips it. */
 	double deadline = now_s() + 30 + 10 * c.o.seconds;
 	if (!wait_for(NULL, &c.writers_exited, c.o.writers, deadline)) {
-		fprintf(stderr, "stress: FAIL: %u of %u writers still inside the library 30 s after "
-			"dbuf_close()\n", c.o.writers - atomic_load(&c.writers_exited), c.o.writers);
+		fprintf(stderr, "stress: FAIL (seed %" PRIu64 "): %u of %u writers still inside the "
+			"library after dbuf_close()\n", c.o.seed,
+			c.o.writers - atomic_load(&c.writers_exited), c.o.writers);
 		return EXIT_FAIL;
 	}
 	for (unsigned i = 0; i < c.o.writers; i++)
@@ -585,9 +590,9 @@ int main(int argc, char **argv)
 	if (!wait_for(&c.reader_done, NULL, 0, deadline)) {
 		struct dbuf_reader_stats rs;
 		dbuf_reader_stats(c.db, &rs);
-		fprintf(stderr, "stress: FAIL: the reader never saw DBUF_ENODATA after close and "
-			"join (%" PRIu64 " chunks, %" PRIu64 " stalled polls)\n", rs.chunks,
-			rs.stalled_polls);
+		fprintf(stderr, "stress: FAIL (seed %" PRIu64 "): the reader never saw DBUF_ENODATA "
+			"after close and join (%" PRIu64 " chunks, %" PRIu64 " stalled polls)\n",
+			c.o.seed, rs.chunks, rs.stalled_polls);
 		return EXIT_FAIL;
 	}
 	pthread_join(c.reader, NULL);

@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 	dbuf_commit(dbuf_writer(db, 1));
 	t_stream_add(&s[pw ? 1 : 0], 77, tag);
 
-	/* Before close: only the sealed buffer, if any, is ready. */
+	/* Before close only writer 0's first, sealed buffer is ready. */
 	t_take(db, &c);
 	CHECK_EQ(c.len, 3 * (cap / 3));
 	CHECK_STREAM(&s[0], &c);

@@ -29,6 +29,10 @@ static int try_create(enum dbuf_layout layout, unsigned writers, unsigned buffer
 		CHECK(dbuf_writer(db, writers - 1) != NULL);
 		CHECK_EQ(dbuf_writer_id(dbuf_writer(db, writers - 1)), writers - 1);
 		CHECK(dbuf_writer(db, writers) == NULL);
+		/* mlock is attempted, never required: 0 or what mlock(2) said. */
+		int ml = dbuf_mlock_result(db);
+		if (ml != 0 && ml != -EPERM && ml != -ENOMEM && ml != -EAGAIN)
+			t_fail(__FILE__, __LINE__, "dbuf_mlock_result", "%d", ml);
 		dbuf_destroy(db);
 	}
 	return r;

@@ -1,0 +1,530 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The replay source (replay.h): opening and checking the input with libpcap,
+ * the per-writer cursors, sharding by flow, the filter, -s, -c and pacing.
+ */
+#define _GNU_SOURCE
+#include "replay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dissect.h"
+#include "synth.h"
+
+/* Waits up to this long are spun on the vDSO clock; longer ones sleep first. */
+#define PACE_SPIN_NS 2000000u
+/* A sleeping writer wakes at least this often to notice a stop. */
+#define PACE_SLICE_NS 10000000u
+
+/* Magic numbers of the classic format, as the first four bytes read in host order. */
+#define MAGIC_US 0xa1b2c3d4u
+#define MAGIC_NS 0xa1b23c4du
+#define MAGIC_PCAPNG 0x0a0d0d0au
+
+#ifndef DLT_USB_LINUX_MMAPPED
+#define DLT_USB_LINUX_MMAPPED 220
+#endif
+/*
+ * libpcap's MAXIMUM_SNAPLEN: it refuses a record longer than its limit for
+ * the link type, which is this for most types and more for a few.  Records
+ * up to it (and up to the file's snapshot length) are read in place; longer
+ * ones go through libpcap, which accepts, trims or refuses them itself.
+ */
+#define RAW_MAX_CAPLEN 262144u
+
+struct replay_cursor {
+	const struct replay *rp;
+	pcap_t *p;            /* this cursor's libpcap handle over the mapping */
+	unsigned id, n;       /* its shard, of n */
+	size_t off;           /* the next record's file offset (libpcap: as of the last read) */
+	size_t good_end;      /* the end of the last record read whole */
+	uint64_t matched;     /* -c: packets that passed the filter, every shard counted */
+	int state;            /* 0 reading, 1 at the end, -1 failed */
+	bool counted;         /* stopped because -c packets passed the filter */
+	char err[PCAP_ERRBUF_SIZE];
+};
+
+/* One record as read, before sharding, the filter and -s. */
+struct rec {
+	const uint8_t *data;
+	uint32_t caplen, origlen;
+	int64_t sec;  /* libpcap's tv_sec */
+	uint32_t frac; /* libpcap's tv_usec: microseconds or nanoseconds */
+};
+
+static uint32_t swap32(uint32_t v)
+{
+	return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+}
+
+/* Single-writer counter: relaxed load and store, no locked instruction. */
+static inline void add(_Atomic uint64_t *c, uint64_t v)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+			      memory_order_relaxed);
+}
+
+/*
+ * A time stamp in nanoseconds, for pacing.  A damaged pcapng file can carry
+ * any 64-bit time; the seconds are clamped to 32 bits (the range of a pcap
+ * record) so that nothing below can overflow.
+ */
+static int64_t to_ns(int64_t sec, uint32_t frac, bool nano)
+{
+	const int64_t lim = INT64_C(1) << 32;
+
+	if (sec > lim)
+		sec = lim;
+	if (sec < -lim)
+		sec = -lim;
+	return sec * 1000000000 + (int64_t)(nano ? frac : (uint64_t)frac * 1000u);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* the vDSO: no system call */
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+/*
+ * "PATH: reason", without saying PATH twice: libpcap's own message already
+ * starts with the path when opening the file failed.
+ */
+static void input_msg(char *msg, size_t n, const char *path, const char *reason)
+{
+	size_t plen = strlen(path);
+
+	if (strncmp(reason, path, plen) == 0 && reason[plen] == ':')
+		snprintf(msg, n, "%s", reason);
+	else
+		snprintf(msg, n, "%s: %s", path, reason);
+}
+
+/* A libpcap handle reading the mapping, with the input's own precision. */
+static pcap_t *open_mapped(const struct replay *rp, char *errbuf)
+{
+	FILE *f = fmemopen((void *)(uintptr_t)rp->map, rp->size, "r");
+	pcap_t *p;
+
+	if (!f) {
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "fmemopen: %s", strerror(errno));
+		return NULL;
+	}
+	p = pcap_fopen_offline_with_tstamp_precision(
+		f, rp->nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+	if (!p)
+		fclose(f);
+	return p; /* pcap_close() closes f */
+}
+
+/* ------------------------------------------------------------------ reading */
+
+/* The next record through libpcap: 1, 0 at the end, -1 with c->err. */
+static int read_libpcap(struct replay_cursor *c, struct rec *r)
+{
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	int ret = pcap_next_ex(c->p, &h, &d);
+
+	if (ret == 1) {
+		off_t pos = ftello(pcap_file(c->p));
+
+		r->data = d;
+		r->caplen = h->caplen;
+		r->origlen = h->len;
+		r->sec = (int64_t)h->ts.tv_sec;
+		r->frac = (uint32_t)h->ts.tv_usec;
+		if (pos >= 0)
+			c->off = c->good_end = (size_t)pos;
+		return 1;
+	}
+	if (ret == PCAP_ERROR_BREAK)
+		return 0; /* the end of a savefile */
+	snprintf(c->err, sizeof(c->err), "%s", pcap_geterr(c->p));
+	return -1;
+}
+
+/*
+ * The next record.  A host-order pcap file's records are read in place: a
+ * record whose captured length is within the snapshot length and the file
+ * is exactly what libpcap would return (same header fields, same bytes).
+ * Anything else at that offset (a cut record, an oversized one that libpcap
+ * trims to the snapshot length, the end of the file) goes to libpcap, so its
+ * rules and its messages apply unchanged.
+ */
+static int read_record(struct replay_cursor *c, struct rec *r)
+{
+	const struct replay *rp = c->rp;
+
+	if (rp->raw) {
+		size_t left = rp->size - c->off;
+		uint32_t h[4];
+
+		if (left >= 16) {
+			memcpy(h, rp->map + c->off, sizeof(h));
+			if (h[2] <= rp->raw_max && h[2] <= left - 16) {
+				r->data = rp->map + c->off + 16;
+				r->sec = (int32_t)h[0]; /* libpcap sign-extends the 32-bit field */
+				r->frac = h[1];
+				r->caplen = h[2];
+				r->origlen = h[3];
+				c->off += 16 + (size_t)h[2];
+				c->good_end = c->off;
+				return 1;
+			}
+		} else if (left == 0) {
+			return 0;
+		}
+		if (fseeko(pcap_file(c->p), (off_t)c->off, SEEK_SET) != 0) {
+			snprintf(c->err, sizeof(c->err), "fseeko: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return read_libpcap(c, r);
+}
+
+/* ------------------------------------------------------------------- cursors */
+
+int replay_cursor_open(const struct replay *rp, unsigned id, struct replay_cursor **out,
+		       char *msg, size_t msglen)
+{
+	struct replay_cursor *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		snprintf(msg, msglen, "%s: %s", rp->o.path, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	c->rp = rp;
+	c->id = id;
+	c->n = rp->o.writers ? rp->o.writers : 1;
+	c->p = open_mapped(rp, c->err);
+	if (!c->p) {
+		input_msg(msg, msglen, rp->o.path, c->err);
+		free(c);
+		return -EINVAL;
+	}
+	/* libpcap has read the file header; the raw reader starts right after it. */
+	c->off = c->good_end = (size_t)ftello(pcap_file(c->p));
+	*out = c;
+	return 0;
+}
+
+void replay_cursor_close(struct replay_cursor *c)
+{
+	if (!c)
+		return;
+	if (c->p)
+		pcap_close(c->p);
+	free(c);
+}
+
+const char *replay_error(const struct replay_cursor *c, uint64_t *good_end)
+{
+	if (good_end)
+		*good_end = c->good_end;
+	return c->state < 0 ? c->err : NULL;
+}
+
+bool replay_count_reached(const struct replay_cursor *c)
+{
+	return c->counted;
+}
+
+/* Which writer a packet goes to: its flow's, or writer 0 for what is not IP. */
+static unsigned shard_of(const struct replay_cursor *c, const struct rec *r)
+{
+	struct dissect_flow flow;
+
+	dissect_packet(c->rp->dlt, r->data, r->caplen, r->origlen, NULL, &flow);
+	if (!flow.is_ip)
+		return 0;
+	/* Remixed, then scaled to [0, n) by the top bits: no division. */
+	return (unsigned)(((synth_mix(flow.hash) >> 32) * c->n) >> 32);
+}
+
+static bool passes(const struct replay *rp, const struct rec *r)
+{
+	struct pcap_pkthdr h;
+
+	if (!rp->prog)
+		return true;
+	h.ts.tv_sec = (time_t)r->sec;
+	h.ts.tv_usec = (suseconds_t)r->frac;
+	h.caplen = r->caplen;
+	h.len = r->origlen;
+	return pcap_offline_filter(rp->prog, &h, r->data) != 0;
+}
+
+int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct writer_stats *st)
+{
+	const struct replay *rp = c->rp;
+	const uint64_t count = rp->o.count;
+	struct rec r;
+
+	while (c->state == 0) {
+		if (count && c->matched >= count) {
+			c->state = 1;
+			c->counted = true;
+			break;
+		}
+		int ret = read_record(c, &r);
+		if (ret <= 0) {
+			c->state = ret < 0 ? -1 : 1;
+			break;
+		}
+		atomic_store_explicit(&st->input_offset, c->off, memory_order_relaxed);
+		if (c->n > 1 && shard_of(c, &r) != c->id) {
+			/*
+			 * Another writer's packet.  Under -c every writer keeps
+			 * the count of all packets that passed the filter, so
+			 * that all stop after the same packet of the file.
+			 */
+			if (count && passes(rp, &r))
+				c->matched++;
+			continue;
+		}
+		add(&st->read, 1);
+		add(&st->read_bytes, r.origlen);
+		if (!passes(rp, &r)) {
+			add(&st->filtered, 1);
+			add(&st->filtered_bytes, r.origlen);
+			continue;
+		}
+		c->matched++;
+		/* The whole captured packet is dissected; -s only cuts what is stored. */
+		dissect_packet(rp->dlt, r.data, r.caplen, r.origlen, &st->dissect, NULL);
+		pk->data = r.data;
+		pk->caplen = rp->o.snaplen && r.caplen > rp->o.snaplen ? rp->o.snaplen : r.caplen;
+		pk->origlen = r.origlen;
+		pk->sec = (uint32_t)r.sec; /* what pcap_dump() writes: the low 32 bits */
+		pk->frac = r.frac;
+		pk->ts_ns = to_ns(r.sec, r.frac, rp->nano);
+		return 1;
+	}
+	return c->state < 0 ? -1 : 0;
+}
+
+void replay_wait(const struct replay_cursor *c, const struct replay_pkt *pk, uint64_t start_ns,
+		 const _Atomic bool *stop)
+{
+	const struct replay *rp = c->rp;
+	double rel, wait;
+	uint64_t due;
+
+	if (!(rp->o.speed > 0) || pk->ts_ns <= rp->first_ts_ns)
+		return;
+	rel = (double)(pk->ts_ns - rp->first_ts_ns);
+	wait = rel / rp->o.speed;
+	/* Beyond about 30 years: as good as never (a stop still ends the wait). */
+	due = start_ns + (wait < 1e18 ? (uint64_t)wait : UINT64_C(1000000000000000000));
+	for (;;) {
+		uint64_t now = mono_ns();
+
+		if (now >= due)
+			return;
+		/* relaxed: stop only ends the wait, it publishes nothing */
+		if (atomic_load_explicit(stop, memory_order_relaxed))
+			return;
+		if (due - now > PACE_SPIN_NS) {
+			/*
+			 * Nothing to write for a while: sleep, but wake early
+			 * enough to spin the last stretch on the clock.
+			 */
+			uint64_t nap = due - now - PACE_SPIN_NS / 2;
+			struct timespec ts;
+
+			if (nap > PACE_SLICE_NS)
+				nap = PACE_SLICE_NS;
+			ts.tv_sec = 0;
+			ts.tv_nsec = (long)nap;
+			nanosleep(&ts, NULL);
+		} else {
+			cpu_relax();
+		}
+	}
+}
+
+/* ----------------------------------------------------------------- the input */
+
+/* The output file header exactly as libpcap writes it for this input (what tcpdump -w gets). */
+static int dump_header(struct replay *rp, char *msg, size_t msglen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	pcap_dumper_t *d;
+
+	if (!f) {
+		snprintf(msg, msglen, "%s: open_memstream: %s", rp->o.path, strerror(errno));
+		return -1;
+	}
+	d = pcap_dump_fopen(rp->pcap, f);
+	if (!d) {
+		input_msg(msg, msglen, rp->o.path, pcap_geterr(rp->pcap));
+		fclose(f);
+		free(buf);
+		return -1;
+	}
+	pcap_dump_close(d); /* closes f: buf holds the header */
+	if (len != sizeof(rp->header)) {
+		snprintf(msg, msglen, "%s: libpcap wrote a %zu-byte file header", rp->o.path, len);
+		free(buf);
+		return -1;
+	}
+	memcpy(rp->header, buf, sizeof(rp->header));
+	free(buf);
+	memcpy(&rp->linktype, rp->header + 20, 4);
+	if (rp->o.snaplen)
+		memcpy(rp->header + 16, &rp->snaplen, 4);
+	return 0;
+}
+
+/* Reads the first packet: the file must yield one, or none at all. */
+static int probe(struct replay *rp, char *msg, size_t msglen)
+{
+	struct replay_cursor *c;
+	struct rec r;
+	int ret;
+
+	if (replay_cursor_open(rp, 0, &c, msg, msglen) < 0)
+		return -1;
+	ret = read_record(c, &r);
+	if (ret < 0)
+		input_msg(msg, msglen, rp->o.path, c->err);
+	else if (ret == 0)
+		rp->empty = true;
+	else
+		rp->first_ts_ns = to_ns(r.sec, r.frac, rp->nano);
+	replay_cursor_close(c);
+	return ret < 0 ? -1 : 0;
+}
+
+int replay_open(struct replay *rp, const struct replay_opts *o, char *msg, size_t msglen)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p;
+	struct stat st;
+	uint32_t magic;
+	uint16_t version[2];
+	void *map;
+
+	memset(rp, 0, sizeof(*rp));
+	rp->o = *o;
+	/*
+	 * libpcap first, by name: its checks and its words for a missing,
+	 * unreadable or invalid file are the ones tcpdump users know.
+	 */
+	errbuf[0] = '\0';
+	p = pcap_open_offline_with_tstamp_precision(o->path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (!p) {
+		input_msg(msg, msglen, o->path, errbuf[0] ? errbuf : "cannot open");
+		return REPLAY_BAD_INPUT;
+	}
+	/* The mapping comes from libpcap's own descriptor: the very file it checked. */
+	if (fstat(fileno(pcap_file(p)), &st) < 0) {
+		input_msg(msg, msglen, o->path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		input_msg(msg, msglen, o->path, "not a regular file (dbcap replays files only)");
+		goto fail;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fileno(pcap_file(p)), 0);
+	if (map == MAP_FAILED) {
+		input_msg(msg, msglen, o->path, strerror(errno));
+		goto fail;
+	}
+	rp->map = map;
+	rp->size = (size_t)st.st_size;
+	/* The mapping outlives the descriptor; main's handle reads the mapping too. */
+	pcap_close(p);
+	p = NULL;
+	(void)madvise(map, rp->size, MADV_SEQUENTIAL);
+
+	/* libpcap accepted the header, so the file holds at least its magic number. */
+	memcpy(&magic, rp->map, 4);
+	memcpy(version, rp->map + 4, 4);
+	rp->format = magic == MAGIC_PCAPNG ? "pcapng" : "pcap";
+	/* pcapng: libpcap scales every interface's resolution to nanoseconds. */
+	rp->nano = magic == MAGIC_PCAPNG || magic == MAGIC_NS || magic == swap32(MAGIC_NS);
+
+	rp->pcap = open_mapped(rp, errbuf);
+	if (!rp->pcap) {
+		input_msg(msg, msglen, o->path, errbuf);
+		goto fail;
+	}
+	rp->dlt = pcap_datalink(rp->pcap);
+	rp->linktype_name = pcap_datalink_val_to_name(rp->dlt);
+	rp->snaplen_in = (uint32_t)pcap_snapshot(rp->pcap);
+	rp->snaplen = o->snaplen ? o->snaplen : rp->snaplen_in;
+	rp->raw_max = rp->snaplen_in < RAW_MAX_CAPLEN ? rp->snaplen_in : RAW_MAX_CAPLEN;
+	/*
+	 * Read in place only what libpcap hands over unchanged: host byte
+	 * order (nothing to swap), version 2.4 (caplen and len in their
+	 * places), and not Linux USB "mmapped", whose header libpcap corrects.
+	 */
+	rp->raw = (magic == MAGIC_US || magic == MAGIC_NS) && version[0] == 2 && version[1] == 4 &&
+		  rp->dlt != DLT_USB_LINUX_MMAPPED;
+
+	if (dump_header(rp, msg, msglen) < 0)
+		goto fail;
+	if (probe(rp, msg, msglen) < 0)
+		goto fail;
+	if (o->filter) {
+		struct bpf_program *prog = calloc(1, sizeof(*prog));
+
+		if (!prog) {
+			input_msg(msg, msglen, o->path, strerror(ENOMEM));
+			goto fail;
+		}
+		if (pcap_compile(rp->pcap, prog, o->filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+			snprintf(msg, msglen, "filter \"%s\": %s", o->filter, pcap_geterr(rp->pcap));
+			free(prog);
+			replay_close(rp);
+			return REPLAY_BAD_FILTER;
+		}
+		rp->prog = prog;
+	}
+	return 0;
+
+fail:
+	if (p)
+		pcap_close(p);
+	replay_close(rp);
+	return REPLAY_BAD_INPUT;
+}
+
+void replay_close(struct replay *rp)
+{
+	if (rp->prog) {
+		pcap_freecode(rp->prog);
+		free(rp->prog);
+	}
+	if (rp->pcap)
+		pcap_close(rp->pcap);
+	if (rp->map)
+		munmap((void *)(uintptr_t)rp->map, rp->size);
+	rp->prog = NULL;
+	rp->pcap = NULL;
+	rp->map = NULL;
+}

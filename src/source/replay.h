@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The replay source: packets from a capture file (pcap or pcapng, read with
+ * libpcap), sharded by flow over the writers.  docs/REPLAY.md explains the
+ * choices and the measurements behind them.
+ *
+ * How packets reach the writers: the main thread opens and checks the file
+ * with libpcap, maps it into memory once, and gives each writer its own
+ * cursor over the mapping.  Every writer walks the whole file in order and
+ * keeps the packets of its shard, so no packet is handed between threads
+ * and each flow's packets stay in file order.  A cursor reads a host-order
+ * classic pcap file straight from the mapping (its records are already what
+ * libpcap would return), and anything else through its own libpcap handle
+ * reading the same mapping with fmemopen(3); either way replay_next() makes
+ * no system call (the mapping may take page faults on first touch).
+ *
+ * Threads: replay_open(), replay_cursor_open(), replay_cursor_close() and
+ * replay_close() on one thread (main) while no cursor is in use.  Each
+ * cursor is then used by one writer thread alone; the struct replay is
+ * read-only meanwhile.
+ */
+#ifndef DBCAP_REPLAY_H
+#define DBCAP_REPLAY_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../stats/stats.h"
+
+struct replay_opts {
+	const char *path;    /* the capture file */
+	const char *filter;  /* a BPF filter expression, or NULL */
+	uint32_t snaplen;    /* -s: cut packets to this many bytes; 0: keep them whole */
+	uint64_t count;      /* -c: stop after this many packets passed the filter; 0: none */
+	double speed;        /* --speed: multiple of the file's own timing; 0: top speed */
+	unsigned writers;    /* shards */
+};
+
+/* The input, as the main thread opened it; read-only once the writers run. */
+struct replay {
+	struct replay_opts o;
+	void *pcap;              /* main's libpcap handle (pcap_t): checks, filter, header */
+	const uint8_t *map;      /* the whole file, read-only */
+	size_t size;
+	const char *format;      /* "pcap" or "pcapng" */
+	bool nano;               /* timestamps in nanoseconds (input and output precision) */
+	bool raw;                /* cursors may read records straight from the mapping */
+	int dlt;                 /* libpcap's DLT_ value, for the dissector */
+	uint32_t linktype;       /* the output header's link-type field (LINKTYPE_, FCS bits) */
+	const char *linktype_name; /* "EN10MB", ... or NULL */
+	uint32_t snaplen_in;     /* the input's snapshot length, as libpcap reads it */
+	uint32_t raw_max;        /* records up to this length may be read in place */
+	uint32_t snaplen;        /* the output's: -s SNAPLEN when given, else snaplen_in */
+	uint8_t header[24];      /* the output file header, as pcap_dump_open() writes it */
+	void *prog;              /* compiled filter (struct bpf_program), or NULL */
+	bool empty;              /* the file holds no packet at all */
+	int64_t first_ts_ns;     /* the first packet's time stamp, for pacing */
+};
+
+/* A packet handed to a writer; data stays valid until the cursor's next call. */
+struct replay_pkt {
+	const uint8_t *data;
+	uint32_t caplen;  /* after -s */
+	uint32_t origlen;
+	uint32_t sec;     /* the record's time stamp as the output writes it */
+	uint32_t frac;    /* microseconds or nanoseconds (struct replay.nano) */
+	int64_t ts_ns;    /* the same in nanoseconds, for pacing */
+};
+
+struct replay_cursor;
+
+/* What replay_open() failed on: the exit status the caller should use. */
+enum replay_fail {
+	REPLAY_BAD_INPUT = 1, /* unreadable or invalid file (exit 1) */
+	REPLAY_BAD_FILTER = 2 /* the filter does not compile (exit 2, like a bad option) */
+};
+
+/*
+ * Opens and checks the input: libpcap must accept its header and read its
+ * first packet (or find none), it must be a regular file, the filter must
+ * compile.  Creates nothing.  Returns 0, or a positive enum replay_fail with
+ * a message naming the file and libpcap's reason in msg.
+ */
+int replay_open(struct replay *rp, const struct replay_opts *o, char *msg, size_t msglen);
+
+/* Frees what replay_open() set up; rp may be partly set up or zeroed. */
+void replay_close(struct replay *rp);
+
+/*
+ * A cursor for writer id (0..writers-1): its own reading position and, when
+ * needed, its own libpcap handle over the mapping.  0 or -errno with msg.
+ */
+int replay_cursor_open(const struct replay *rp, unsigned id, struct replay_cursor **out,
+		       char *msg, size_t msglen);
+void replay_cursor_close(struct replay_cursor *c);
+
+/*
+ * The writer's next packet: the next one in file order that belongs to its
+ * shard and passes the filter, cut to -s.  Counts into st (owned by the
+ * calling writer): packets read from its shard, those the filter refused,
+ * the dissector's protocols and sizes of the packets returned, and the input
+ * offset reached.  Returns 1; 0 at the end of the input or once -c packets
+ * passed the filter (over all shards); -1 when the input cannot be read any
+ * further (replay_error() says why and where).  No system call, no lock.
+ */
+int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct writer_stats *st);
+
+/*
+ * Under --speed, waits until pk is due: start_ns (CLOCK_MONOTONIC) plus the
+ * packet's time since the first packet of the file, divided by the speed.
+ * Spins on the vDSO clock for waits up to a couple of milliseconds; a longer
+ * wait sleeps in slices (a system call, but on a writer that has nothing to
+ * write) until shortly before the packet is due, then spins.  Returns early
+ * when *stop becomes true.  Returns immediately when the packet is late.
+ */
+void replay_wait(const struct replay_cursor *c, const struct replay_pkt *pk, uint64_t start_ns,
+		 const _Atomic bool *stop);
+
+/*
+ * After replay_next() returned -1: libpcap's message (else NULL), and where
+ * the records read whole end (the input offset).
+ */
+const char *replay_error(const struct replay_cursor *c, uint64_t *good_end);
+
+/* After replay_next() returned 0: true if -c ended it, false at the end of the input. */
+bool replay_count_reached(const struct replay_cursor *c);
+
+#endif

@@ -1,0 +1,107 @@
+#!/bin/bash
+# Bad input is refused with a clear message and the right exit status, no crash, and no file left behind.
+# usage: bad-input.sh DBCAP VERIFY CASE   (CASE: see the list below)
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+DBCAP=$1 VERIFY=$2 CASE=$3
+need "$PYTHON"
+e2e_init
+
+# What each case gives dbcap, the exit status it wants and the words the message must hold.
+want_rc=2
+words=()
+args=(-w out.pcapng -c 100)
+case $CASE in
+bad-option) args+=(--bogus) words=('--bogus') ;;
+bad-layout) args+=(--layout ring) words=('--layout' 'ring') ;;
+writers-0) args+=(--writers 0) words=('--writers' '0') ;;
+writers-300) args+=(--writers 300) words=('--writers' '300') ;;
+cpus-4096) args+=(--cpus 4096) words=('--cpus' '4096') ;;
+cpus-offline)
+	# The first CPU number below 1024 that is not online.
+	cpu=$("$PYTHON" -c '
+import os
+on = set()
+for part in open("/sys/devices/system/cpu/online").read().strip().split(","):
+    lo, _, hi = part.partition("-")
+    on.update(range(int(lo), int(hi or lo) + 1))
+print(min(set(range(1024)) - on))')
+	args+=(--cpus "$cpu") words=('--cpus' "$cpu" 'not online')
+	;;
+buffer-too-small) args+=(--buffer-size 4k --block-max 10000) words=('--buffer-size' 'too small') ;;
+no-output) args=(-c 100) words=('-w') ;;
+missing-dir)
+	want_rc=1
+	args=(-w "$WORK/nonexistent/dir/out.pcapng" -c 100)
+	words=("$WORK/nonexistent/dir/out.pcapng" 'No such file or directory')
+	;;
+readonly-dir)
+	# As root a mode of 0555 stops nothing: a read-only bind mount does.
+	want_rc=1
+	mkdir ro
+	(($(id -u) == 0)) || skip "a read-only bind mount needs root"
+	if ! mount --bind ro ro 2>mount.err; then
+		grep -Eqi 'permission denied|not permitted|superuser' mount.err &&
+			skip "mount --bind: $(cat mount.err)"
+		fail "mount --bind: $(cat mount.err)"
+	fi
+	E2E_MOUNTS+=("$WORK/ro")
+	mount -o remount,bind,ro ro 2>mount.err || fail "mount -o remount,bind,ro: $(cat mount.err)"
+	touch ro/probe 2>/dev/null && fail "ro/ is still writable"
+	args=(-w ro/out.pcapng -c 100)
+	words=('ro/out.pcapng' 'Read-only file system')
+	;;
+exists)
+	want_rc=1
+	printf 'not a capture\n' >out.pcapng
+	words=('out.pcapng' '--force')
+	;;
+symlink)
+	want_rc=1
+	printf 'the target\n' >target
+	ln -s target out.pcapng
+	words=('out.pcapng' 'exists')
+	;;
+symlink-force)
+	# --force replaces regular files only: never what a link points to.
+	want_rc=1
+	printf 'the target\n' >target
+	ln -s target out.pcapng
+	args+=(--force)
+	words=('out.pcapng' 'symbolic link')
+	;;
+config-unknown-key) printf '{ "writers": 2, "writerz": 2 }\n' >c.json; words=('c.json' 'writerz') ;;
+config-wrong-type) printf '{ "writers": "two" }\n' >c.json; words=('c.json' '"writers"') ;;
+config-range) printf '{ "buffers": 1 }\n' >c.json; words=('c.json' '"buffers"' '1') ;;
+config-invalid-json) printf '{ "writers": 2,\n  "layout": shared }\n' >c.json; words=('c.json' 'JSON') ;;
+config-missing) words=('c.json' 'No such file or directory') ;;
+*) fail "unknown case $CASE" ;;
+esac
+[[ $CASE == config-* ]] && args+=(--config c.json)
+args+=(--stats s.json)
+
+# What was there before: the run must add nothing and change nothing.
+snapshot() { find . -mindepth 1 -path ./ro -prune -o -printf '%p %y %s %m %T@ %l\n' |
+	{ grep -Ev '^\./dbcap\.(out|err) ' || true; } | sort; }
+before=$(snapshot)
+sums_before=$(find . -path ./ro -prune -o -type f ! -name 'dbcap.*' -print0 | sort -z | xargs -0r sha256sum)
+
+run dbcap "$DBCAP" "${args[@]}"
+cat dbcap.err
+((RC == want_rc)) || fail "exit status $RC, want $want_rc: dbcap ${args[*]}"
+[[ -s dbcap.err ]] || fail "no message on stderr"
+msg=$(cat dbcap.err)
+for w in "${words[@]}"; do
+	[[ $msg == *"$w"* ]] || fail "the message does not name '$w': $msg"
+done
+head -1 dbcap.err | grep -q '^dbcap: ' || fail "the message does not start with 'dbcap: '"
+grep -q 'dbcap: dbcap:' dbcap.err && fail "the message repeats its 'dbcap: ' prefix: $msg"
+
+after=$(snapshot)
+sums_after=$(find . -path ./ro -prune -o -type f ! -name 'dbcap.*' -print0 | sort -z | xargs -0r sha256sum)
+if [[ $before != "$after" || $sums_before != "$sums_after" ]]; then
+	diff <(echo "$before") <(echo "$after") >&2 || true
+	fail "the directory changed (above): a file was left behind or touched"
+fi
+[[ ! -e ro/out.pcapng ]] || fail "ro/out.pcapng exists"
+say "ok: $CASE: exit $RC"
