@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h> /* XXX experiment */
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -101,13 +100,6 @@ static void count(_Atomic uint64_t *c, uint64_t v)
 	/* Single writer per counter: relaxed load + store, no lock prefix. */
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
 			      memory_order_relaxed);
-}
-
-static void xxx_rusage(const char *who) /* XXX experiment */
-{
-	struct rusage ru;
-	if (!getenv("DBCAP_RUSAGE") || getrusage(RUSAGE_THREAD, &ru)) return;
-	fprintf(stderr, "XXX %s: user %.3f sys %.3f vcsw %ld ivcsw %ld minflt %ld\n", who, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_nvcsw, ru.ru_nivcsw, ru.ru_minflt);
 }
 
 static void pin_and_name(pthread_t t, int cpu, const char *name)
@@ -192,7 +184,6 @@ static void *writer_main(void *argp)
 		sched_yield();
 	if (app->replaying) {
 		replay_writer(app, id);
-		xxx_rusage("writer");
 		/*
 		 * The input's end stops the run: the last writer out wakes main
 		 * at once (a short file need not wait for main's next tick).
@@ -466,7 +457,6 @@ static void *reader_main(void *argp)
 	}
 	if (sink == 42)
 		fputs("", stderr);
-	xxx_rusage("reader");
 	free(ring);
 	atomic_store_explicit(&app->reader_done, true, memory_order_release); /* pairs with main's acquire load */
 	return NULL;
@@ -797,7 +787,7 @@ int main(int argc, char **argv)
 	po.direct = o->direct;
 	po.depth = o->io_depth;
 	/* pcap has no end marker: keep the file a prefix of the stream (DESIGN.md). */
-	po.ordered = app->replaying && !getenv("XXX_UNORDERED");
+	po.ordered = app->replaying;
 	po.regions = nregions <= DBUF_MAX_BUFFERS ? regions : NULL;
 	po.nregions = nregions <= DBUF_MAX_BUFFERS ? nregions : 0;
 	po.latency = &app->rs->persist_latency;

@@ -322,19 +322,23 @@ static inline int precheck(struct dbuf_writer *w, size_t len)
 	return DBUF_OK;
 }
 
-int dbuf_reserve(struct dbuf_writer *w, size_t len, void **where)
+/*
+ * reserve() and commit() are inline so that dbuf_write() is one call deep
+ * on the fast path (see dbuf__pw_reserve_fast() in internal.h).
+ */
+static inline int reserve(struct dbuf_writer *w, size_t len, void **where)
 {
 	int r = precheck(w, len);
 	if (r != DBUF_OK)
 		return r;
 	switch (w->db->cfg.layout) {
-	case DBUF_LAYOUT_PER_WRITER: return dbuf__pw_reserve(w, len, where);
-	case DBUF_LAYOUT_SHARED: return dbuf__sh_reserve(w, len, where);
+	case DBUF_LAYOUT_PER_WRITER: return dbuf__pw_reserve_fast(w, len, where);
+	case DBUF_LAYOUT_SHARED: return dbuf__sh_reserve_fast(w, len, where);
 	default: return dbuf__mx_reserve(w, len, where);
 	}
 }
 
-void dbuf_commit(struct dbuf_writer *w)
+static inline void commit(struct dbuf_writer *w)
 {
 	size_t len = w->res_len;
 	switch (w->db->cfg.layout) {
@@ -347,14 +351,24 @@ void dbuf_commit(struct dbuf_writer *w)
 	dbuf__count(&w->c.bytes, len);
 }
 
+int dbuf_reserve(struct dbuf_writer *w, size_t len, void **where)
+{
+	return reserve(w, len, where);
+}
+
+void dbuf_commit(struct dbuf_writer *w)
+{
+	commit(w);
+}
+
 int dbuf_write(struct dbuf_writer *w, const void *block, size_t len)
 {
 	void *dst;
-	int r = dbuf_reserve(w, len, &dst);
+	int r = reserve(w, len, &dst);
 	if (r != DBUF_OK)
 		return r;
 	memcpy(dst, block, len);
-	dbuf_commit(w);
+	commit(w);
 	return DBUF_OK;
 }
 

@@ -102,6 +102,7 @@ struct dbuf_writer {
 	uint64_t off;        /* bytes committed in it */
 	bool have_buf;       /* false after sealing until the next buffer is free */
 	struct pw_buf *bufs; /* this writer's K buffers */
+	struct pw_buf *cur;  /* bufs[seq % K], so that the fast path divides by nothing */
 	/* all layouts */
 	size_t res_len;      /* length of the open reservation, 0 when none */
 	struct dbuf__wcounters c;
@@ -114,6 +115,7 @@ struct dbuf {
 	struct dbuf_config cfg;
 	uint32_t cap;        /* buffer size (fits 32 bits, see dbuf_create) */
 	uint32_t gen_mod;    /* shared: generations count modulo this multiple of K */
+	uint32_t k_mask;     /* K - 1 when K is a power of two, else 0 (gen % K then) */
 	unsigned nregions;
 	struct iovec *regions;
 	int mlock_err;
@@ -152,14 +154,13 @@ struct dbuf {
 
 /* Layout entry points (one file each). */
 int dbuf__sh_reserve(struct dbuf_writer *w, size_t len, void **where);
-void dbuf__sh_commit(struct dbuf_writer *w);
+int dbuf__sh_overflow(struct dbuf_writer *w, size_t len, void **where, uint64_t h);
 int dbuf__sh_next(struct dbuf *db, struct dbuf_chunk *out);
 void dbuf__sh_release(struct dbuf *db, const struct dbuf_chunk *c);
 void dbuf__sh_flush(struct dbuf *db);
 void dbuf__sh_init(struct dbuf *db);
 
 int dbuf__pw_reserve(struct dbuf_writer *w, size_t len, void **where);
-void dbuf__pw_commit(struct dbuf_writer *w);
 int dbuf__pw_next(struct dbuf *db, struct dbuf_chunk *out);
 void dbuf__pw_release(struct dbuf *db, const struct dbuf_chunk *c);
 void dbuf__pw_flush(struct dbuf *db);
@@ -178,6 +179,75 @@ void dbuf__mx_init(struct dbuf *db);
  * the first spin_limit steps, then sched_yield) and returns DBUF_OK to retry.
  */
 int dbuf__full(struct dbuf_writer *w, unsigned *step);
+
+/*
+ * The per-writer fast path, inlined into dbuf.c's entry points.  Measured
+ * with tools/bench (docs/BENCHMARKS.md): a 16-byte write is a few dozen
+ * instructions of work, and going through dbuf_write -> dbuf_reserve ->
+ * dbuf__pw_reserve -> dbuf_commit -> dbuf__pw_commit, each call with its
+ * prologue, cost more than the work.  Seals and full buffers stay out of
+ * line in dbuf__pw_reserve().
+ */
+static inline int dbuf__pw_reserve_fast(struct dbuf_writer *w, size_t len, void **where)
+{
+	if (DBUF_LIKELY(w->have_buf && w->off + len <= w->db->cap)) {
+		w->res_len = len;
+		*where = w->cur->data + w->off;
+		return DBUF_OK;
+	}
+	return dbuf__pw_reserve(w, len, where);
+}
+
+static inline void dbuf__pw_commit(struct dbuf_writer *w)
+{
+	w->off += w->res_len;
+	/* pairs with the acquire load of fill in dbuf__pw_next(): a reader that
+	 * sees the new length sees the bytes below it. */
+	atomic_store_explicit(&w->cur->fill, w->off, memory_order_release);
+}
+
+/* The buffer of generation gen: a mask for the usual K (2, 4, ...), no division. */
+static inline struct sh_buf *dbuf__sh_buf(const struct dbuf *db, uint32_t gen)
+{
+	return &db->sh[db->k_mask ? gen & db->k_mask : gen % db->cfg.buffers];
+}
+
+/*
+ * The shared layout's fast path, inlined like the per-writer one: one claim
+ * that fits.  Anything else (a writer stuck after a past-end claim, a claim
+ * that crosses or lies past the end) goes out of line to shared.c.
+ */
+/* A claim h of len bytes that fits: record the reservation, say where it is. */
+static inline void dbuf__sh_place(struct dbuf_writer *w, uint64_t h, size_t len, void **where)
+{
+	struct sh_buf *b = dbuf__sh_buf(w->db, SH_GEN(h));
+	w->res = b;
+	w->res_len = len;
+	*where = b->data + SH_OFF(h);
+}
+
+static inline int dbuf__sh_reserve_fast(struct dbuf_writer *w, size_t len, void **where)
+{
+	struct dbuf *db = w->db;
+
+	if (DBUF_UNLIKELY(w->stuck))
+		return dbuf__sh_reserve(w, len, where);
+	/* The claim.  acquire pairs with the release CAS in activate_after()
+	 * (shared.c) that opened this generation. */
+	uint64_t h = atomic_fetch_add_explicit(&db->head, len, memory_order_acquire);
+	if (DBUF_LIKELY((uint64_t)SH_OFF(h) + len <= db->cap)) {
+		dbuf__sh_place(w, h, len, where);
+		return DBUF_OK;
+	}
+	return dbuf__sh_overflow(w, len, where, h);
+}
+
+static inline void dbuf__sh_commit(struct dbuf_writer *w)
+{
+	/* pairs with the acquire load of committed in dbuf__sh_next(): the
+	 * reader that sees the full count sees our copied bytes. */
+	atomic_fetch_add_explicit(&w->res->committed, w->res_len, memory_order_release);
+}
 
 /* Reader-side counter (the reader is its only writer). */
 static inline void dbuf__rcount(_Atomic uint64_t *c, uint64_t v)

@@ -29,38 +29,39 @@ void dbuf__pw_init(struct dbuf *db)
 			b->data = db->regions[(size_t)w * k + i].iov_base;
 		}
 		db->writers[w].bufs = &db->pw[(size_t)w * k];
+		db->writers[w].cur = db->writers[w].bufs;
 		db->writers[w].seq = 0;
 		db->writers[w].off = 0;
 		db->writers[w].have_buf = true; /* sequence 0 is free from the start */
 	}
 }
 
+/* The whole reserve; dbuf__pw_reserve_fast() (internal.h) inlines its first case. */
 int dbuf__pw_reserve(struct dbuf_writer *w, size_t len, void **where)
 {
 	struct dbuf *db = w->db;
-	unsigned k = db->cfg.buffers;
 	unsigned step = 0;
 
 	for (;;) {
 		if (DBUF_LIKELY(w->have_buf)) {
 			if (DBUF_LIKELY(w->off + len <= db->cap)) {
 				w->res_len = len;
-				*where = w->bufs[w->seq % k].data + w->off;
+				*where = w->cur->data + w->off;
 				return DBUF_OK;
 			}
 			/* Does not fit: seal this buffer and move on. */
-			struct pw_buf *b = &w->bufs[w->seq % k];
 			/* pairs with the acquire load of fill in dbuf__pw_next() */
-			atomic_store_explicit(&b->fill, w->off | PW_SEALED, memory_order_release);
+			atomic_store_explicit(&w->cur->fill, w->off | PW_SEALED, memory_order_release);
 			dbuf__count(&w->c.seals, 1);
 			w->seq++;
 			w->off = 0;
 			w->have_buf = false;
+			/* The one division per buffer, not per block. */
+			w->cur = &w->bufs[w->seq % db->cfg.buffers];
 		}
 		/* pairs with the release store of free_seq in dbuf__pw_release():
 		 * the reader has finished with this buffer's previous contents. */
-		uint64_t f = atomic_load_explicit(&w->bufs[w->seq % k].free_seq,
-						  memory_order_acquire);
+		uint64_t f = atomic_load_explicit(&w->cur->free_seq, memory_order_acquire);
 		if (f == w->seq) {
 			w->have_buf = true;
 			continue;
@@ -69,15 +70,6 @@ int dbuf__pw_reserve(struct dbuf_writer *w, size_t len, void **where)
 		if (r != DBUF_OK)
 			return r;
 	}
-}
-
-void dbuf__pw_commit(struct dbuf_writer *w)
-{
-	w->off += w->res_len;
-	/* pairs with the acquire load of fill in dbuf__pw_next(): a reader that
-	 * sees the new length sees the bytes below it. */
-	atomic_store_explicit(&w->bufs[w->seq % w->db->cfg.buffers].fill, w->off,
-			      memory_order_release);
 }
 
 /* Tries to hand out something of writer wi's oldest buffer. */

@@ -26,7 +26,7 @@ static inline uint32_t gen_next(const struct dbuf *db, uint32_t gen, uint32_t n)
 
 static inline struct sh_buf *buf_of(const struct dbuf *db, uint32_t gen)
 {
-	return &db->sh[gen % db->cfg.buffers];
+	return dbuf__sh_buf(db, gen);
 }
 
 void dbuf__sh_init(struct dbuf *db)
@@ -39,6 +39,7 @@ void dbuf__sh_init(struct dbuf *db)
 		b->data = db->regions[i].iov_base;
 	}
 	atomic_init(&db->head, SH_HEAD(0, 0)); /* generation 0 is active */
+	db->k_mask = (db->cfg.buffers & (db->cfg.buffers - 1)) == 0 ? db->cfg.buffers - 1 : 0;
 	db->rgen = 0;
 }
 
@@ -114,10 +115,25 @@ static int wait_open(struct dbuf_writer *w, uint32_t gen)
 	}
 }
 
+/*
+ * A claim h that did not fit.  If it covers offset cap we are this
+ * generation's sealer; either way, wait (per policy) for an open generation.
+ */
+static int overflow(struct dbuf_writer *w, uint64_t h)
+{
+	uint32_t gen = SH_GEN(h), off = SH_OFF(h);
+
+	if (off <= w->db->cap) {
+		dbuf__count(&w->c.seals, 1);
+		seal(w->db, gen, off);
+	}
+	return wait_open(w, gen);
+}
+
+/* The slow path: a writer stuck after a past-end claim, or retrying after one. */
 int dbuf__sh_reserve(struct dbuf_writer *w, size_t len, void **where)
 {
 	struct dbuf *db = w->db;
-	const uint32_t cap = db->cap;
 	int r;
 
 	/* Our last claim went past the end of stuck_gen: load before claiming again. */
@@ -133,31 +149,23 @@ int dbuf__sh_reserve(struct dbuf_writer *w, size_t len, void **where)
 		 * our copy cannot overtake the reader's last read of the buffer.
 		 */
 		uint64_t h = atomic_fetch_add_explicit(&db->head, len, memory_order_acquire);
-		uint32_t gen = SH_GEN(h), off = SH_OFF(h);
-
-		if (DBUF_LIKELY((uint64_t)off + len <= cap)) {
-			struct sh_buf *b = buf_of(db, gen);
-			w->res = b;
-			w->res_len = len;
-			*where = b->data + off;
+		if (DBUF_LIKELY((uint64_t)SH_OFF(h) + len <= db->cap)) {
+			dbuf__sh_place(w, h, len, where);
 			return DBUF_OK;
 		}
-		if (off <= cap) {
-			/* Our claim covers offset cap: we are this generation's sealer. */
-			dbuf__count(&w->c.seals, 1);
-			seal(db, gen, off);
-		}
-		r = wait_open(w, gen);
+		r = overflow(w, h);
 		if (r != DBUF_OK)
 			return r;
 	}
 }
 
-void dbuf__sh_commit(struct dbuf_writer *w)
+/* The fast path's claim h did not fit (see dbuf__sh_reserve_fast()). */
+int dbuf__sh_overflow(struct dbuf_writer *w, size_t len, void **where, uint64_t h)
 {
-	/* pairs with the acquire load of committed in dbuf__sh_next(): the
-	 * reader that sees the full count sees our copied bytes. */
-	atomic_fetch_add_explicit(&w->res->committed, w->res_len, memory_order_release);
+	int r = overflow(w, h);
+	if (r != DBUF_OK)
+		return r;
+	return dbuf__sh_reserve(w, len, where);
 }
 
 static bool seal_active(struct dbuf *db);

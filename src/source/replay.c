@@ -40,12 +40,21 @@
  * ones go through libpcap, which accepts, trims or refuses them itself.
  */
 #define RAW_MAX_CAPLEN 262144u
+/*
+ * How far ahead of the record being read a cursor prefetches every line of
+ * the mapping.  A writer skims the other writers' packets, reading only
+ * their headers: without it each header is a cache miss that the next one
+ * depends on (tools/replay-read-bench: 165 ns a packet; with 2 KiB ahead,
+ * 87 ns; no change when the writer copies every packet).
+ */
+#define RAW_PREFETCH 2048u
 
 struct replay_cursor {
 	const struct replay *rp;
 	pcap_t *p;            /* this cursor's libpcap handle over the mapping */
 	unsigned id, n;       /* its shard, of n */
 	size_t off;           /* the next record's file offset (libpcap: as of the last read) */
+	size_t ahead;         /* prefetched up to here */
 	size_t good_end;      /* the end of the last record read whole */
 	uint64_t matched;     /* -c: packets that passed the filter, every shard counted */
 	int state;            /* 0 reading, 1 at the end, -1 failed */
@@ -140,7 +149,7 @@ static pcap_t *open_mapped(const struct replay *rp, char *errbuf)
 /* ------------------------------------------------------------------ reading */
 
 /* The next record through libpcap: 1, 0 at the end, -1 with c->err. */
-static int read_libpcap(struct replay_cursor *c, struct rec *r)
+static __attribute__((noinline)) int read_libpcap(struct replay_cursor *c, struct rec *r)
 {
 	struct pcap_pkthdr *h;
 	const u_char *d;
@@ -166,13 +175,15 @@ static int read_libpcap(struct replay_cursor *c, struct rec *r)
 
 /*
  * The next record.  A host-order pcap file's records are read in place: a
- * record whose captured length is within the snapshot length and the file
- * is exactly what libpcap would return (same header fields, same bytes).
- * Anything else at that offset (a cut record, an oversized one that libpcap
- * trims to the snapshot length, the end of the file) goes to libpcap, so its
- * rules and its messages apply unchanged.
+ * record whose captured length is within the snapshot length (and libpcap's
+ * usual limit) and within the file is exactly what libpcap would return,
+ * same header fields, same bytes.  Anything else at that offset (a cut
+ * record, an oversized one that libpcap trims or refuses, a cut header)
+ * goes to libpcap, so its rules and its messages apply unchanged.  Inline:
+ * this is the writer's per-packet path.
  */
-static int read_record(struct replay_cursor *c, struct rec *r)
+static inline __attribute__((always_inline)) int read_record(struct replay_cursor *c,
+							      struct rec *r)
 {
 	const struct replay *rp = c->rp;
 
@@ -180,6 +191,10 @@ static int read_record(struct replay_cursor *c, struct rec *r)
 		size_t left = rp->size - c->off;
 		uint32_t h[4];
 
+		if (c->ahead < c->off)
+			c->ahead = c->off;
+		for (; c->ahead < c->off + RAW_PREFETCH && c->ahead < rp->size; c->ahead += 64)
+			__builtin_prefetch(rp->map + c->ahead);
 		if (left >= 16) {
 			memcpy(h, rp->map + c->off, sizeof(h));
 			if (h[2] <= rp->raw_max && h[2] <= left - 16) {

@@ -256,7 +256,8 @@ int main(int argc, char **argv)
 			scap = (used + caplen) * 2 + 65536;
 			store = xrealloc(store, scap);
 		}
-		memcpy(store + used, data, caplen);
+		if (caplen)
+			memcpy(store + used, data, caplen);
 		exp[nexp] = (struct rec){.sec = (uint32_t)h->ts.tv_sec,
 					 .frac = (uint32_t)h->ts.tv_usec,
 					 .caplen = caplen,
@@ -305,15 +306,15 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < ngot && i < nexp; i++) {
 			const struct rec *a = &got[i], *b = &exp[i];
 			if (a->sec == b->sec && a->frac == b->frac && a->caplen == b->caplen &&
-			    a->len == b->len && memcmp(a->data, b->data, a->caplen) == 0)
+			    a->len == b->len && (!a->caplen || memcmp(a->data, b->data, a->caplen) == 0))
 				continue;
 			fprintf(stderr,
 				"pcap-compare: %s: record %zu differs: ts %u.%u/%u.%u caplen %u/%u "
 				"len %u/%u%s (got/want)\n",
 				out_path, i, a->sec, a->frac, b->sec, b->frac, a->caplen, b->caplen,
 				a->len, b->len,
-				a->caplen == b->caplen && memcmp(a->data, b->data, a->caplen) ? ", data"
-											     : "");
+				a->caplen == b->caplen && a->caplen &&
+						memcmp(a->data, b->data, a->caplen) ? ", data" : "");
 			failures++;
 			break;
 		}

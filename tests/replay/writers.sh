@@ -22,6 +22,44 @@ PY
 )
 ((arp > 0)) || fail "mkimix wrote no ARP packet"
 
+# The check must be able to fail: the same records with two packets of one
+# flow swapped is refused (two of different flows is not).
+"$PYTHON" - <<'PY'
+import struct
+f = open("imix.pcap", "rb").read()
+recs, off = [], 24
+while off + 16 <= len(f):
+    n = struct.unpack_from("<I", f, off + 8)[0]
+    recs.append(f[off:off + 16 + n])
+    off += 16 + n
+def key(r):  # the IPv4 5-tuple of an untagged TCP/UDP frame, either way; None otherwise
+    p = r[16:]
+    if p[12:14] != b"\x08\x00" or p[23] not in (6, 17):
+        return None
+    a, b = (p[26:30], p[34:36]), (p[30:34], p[36:38])
+    return (min(a, b), max(a, b), p[23])
+first = {}
+for i, r in enumerate(recs):
+    k = key(r)
+    if k is None:
+        continue
+    if k in first and first[k] != i - 1:
+        j = first[k]
+        break
+    first.setdefault(k, i)
+same = list(recs)
+same[j], same[i] = same[i], same[j]
+other = list(recs)
+m = next(m for m in range(len(recs) - 1)
+         if None not in (key(recs[m]), key(recs[m + 1])) and key(recs[m]) != key(recs[m + 1]))
+other[m], other[m + 1] = other[m + 1], other[m]
+for name, rs in (("swapped-flow.pcap", same), ("swapped-flows.pcap", other)):
+    open(name, "wb").write(f[:24] + b"".join(rs))
+PY
+run cmp-swapped-flow 1 "$COMPARE" --flows imix.pcap swapped-flow.pcap
+grep -q "out of its flow's order" cmp-swapped-flow.err || fail "pcap-compare --flows: $(cat cmp-swapped-flow.err)"
+run cmp-swapped-flows 0 "$COMPARE" --flows imix.pcap swapped-flows.pcap
+
 for layout in per-writer shared mutex; do
 	for n in 2 4; do
 		name=$layout-$n

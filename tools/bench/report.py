@@ -72,7 +72,7 @@ class Bench:
 
     def paired_ratio(self, a, b, wl, w, sink):
         """Median over repeats of a/b, each pair from the same repeat (run back to back)."""
-        ra = {r['repeat']: r for r in self.runs.get((a, wl, w, sink), [])}
+        ra = {r['repeat']: r for r in self.runs.get((a, wl, w, 'none' if a in BARE else sink), [])}
         rb = {r['repeat']: r for r in self.runs.get((b, wl, w, 'none' if b in BARE else sink), [])}
         v = [ra[i]['blocks_per_s'] / rb[i]['blocks_per_s'] for i in ra if i in rb and rb[i]['blocks_per_s'] > 0]
         return (statistics.median(v), min(v), max(v)) if v else None
@@ -324,6 +324,8 @@ set style fill solid 0.6
 set boxwidth 0.6
 set ylabel 'GB/s to the file (median; bars: min-max)'
 set xtics rotate by -30
+set rmargin 20
+set bmargin 8
 set grid ytics
 set yrange [0:*]
 plot '%s' using 1:3:xtic(2) with boxes lc rgb '#1b9e77' notitle, '' using 1:3:4:5 with yerrorbars lc rgb 'black' pt 0 notitle
@@ -407,10 +409,11 @@ def generated(res, plots):
     s.append('')
     s.append(machine_block(res['machine']))
     s.append('')
+    shown = re.sub(r'\S*/(build[^/\s]*/)', r'\1', res['bench']['command'])
     s.append('Harness: `%s`; %s s per run (disk sinks %s s), %d repeats (disk %d), contenders shuffled within each '
              'repeat; a write is timed with probability 1/%d (TSC at %.3f GHz, empty timed interval %d ns); '
              'buffers: %d × %d MiB (per writer in per-writer); ck-ring: %s.  Whole harness: %.0f s; whole run: %.0f s.'
-             % (res['bench']['command'], p['duration_s'], p['disk_duration_s'], p['repeat'], p['disk_repeat'],
+             % (shown, p['duration_s'], p['disk_duration_s'], p['repeat'], p['disk_repeat'],
                 p['sample_every'], m['tsc_ghz'], m['timer_floor_ns'], p['buffers'], p['buffer_size'] >> 20,
                 p['ck_note'], res['bench']['elapsed_s'], res.get('elapsed_s', 0)))
     s.append('')

@@ -4,7 +4,7 @@
 # tools/bench/run.sh: the whole benchmark in one command (docs/BENCHMARKS.md).
 #
 #   tools/bench/run.sh [--build DIR] [--out DIR] [--scratch DIR] [--quick]
-#                      [--disk-only] [--no-docs]
+#                      [--disk-only] [--no-docs] [--no-build]
 #
 #   --build DIR    meson build directory; configured (--buildtype=release) and
 #                  built if it does not exist yet (default: build-bench)
@@ -14,6 +14,7 @@
 #   --quick        about a minute: fewer repeats, shorter runs, 1..2 writers
 #   --disk-only    only fio against dbcap, and the memory checks
 #   --no-docs      do not rewrite docs/BENCHMARKS.md and docs/plots/
+#   --no-build     use BUILD as it is (meson benchmark() runs it so)
 #
 # Needs python3 and gnuplot (Debian: gnuplot-nox) for the report, fio for the
 # disk ceiling, libck-dev for the ck-ring contender (all optional: what is
@@ -27,6 +28,7 @@ scratch=
 quick=
 disk_only=
 docs=1
+build_it=1
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -36,17 +38,20 @@ while [ $# -gt 0 ]; do
 	--quick) quick=--quick; shift ;;
 	--disk-only) disk_only=--disk-only; shift ;;
 	--no-docs) docs=; shift ;;
-	-h|--help) sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--no-build) build_it=; shift ;;
+	-h|--help) sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
 out=${out:-$build/bench-results}
 scratch=${scratch:-$out/scratch}
 
-if [ ! -f "$build/build.ninja" ]; then
-	meson setup "$build" "$root" --buildtype=release
+if [ -n "$build_it" ]; then
+	if [ ! -f "$build/build.ninja" ]; then
+		meson setup "$build" "$root" --buildtype=release
+	fi
+	meson compile -C "$build"
 fi
-meson compile -C "$build"
 if [ ! -x "$build/tools/bench/dbcap-bench" ]; then
 	echo "run.sh: $build/tools/bench/dbcap-bench missing: is subdir('tools/bench') in meson.build?" >&2
 	exit 1
