@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "replay.h"
+#include "../hotpath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -96,23 +97,6 @@ static int64_t to_ns(int64_t sec, uint32_t frac, bool nano)
 	if (sec < -lim)
 		sec = -lim;
 	return sec * 1000000000 + (int64_t)(nano ? frac : (uint64_t)frac * 1000u);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* the vDSO: no system call */
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
 }
 
 /*
@@ -353,7 +337,7 @@ void replay_wait(const struct replay_cursor *c, const struct replay_pkt *pk, uin
 	/* Beyond about 30 years: as good as never (a stop still ends the wait). */
 	due = start_ns + (wait < 1e18 ? (uint64_t)wait : UINT64_C(1000000000000000000));
 	for (;;) {
-		uint64_t now = mono_ns();
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
 
 		if (now >= due)
 			return;

@@ -138,8 +138,9 @@ fi
 # at any time
 launch safety-bytes pass "$SAFETY_BIG" "$DEPTH" -DNB0=1 -DCOPY_STEPS=2 -DMAXFLUSH=255
 # no cycle at all (non-progress cycle search, no progress label): with the
-# safety runs, every run of the model ends, drained
-launch cycles pass "$CYCLES" "-l $DEPTH" -DNB0=1 -DMAXFLUSH=255
+# safety runs of the same workloads, every run of the model ends, drained
+launch cycles-flush pass "$CYCLES" "-l $DEPTH" -DNB0=1 -DMAXFLUSH=255
+launch cycles-main pass "$CYCLES" "-l $DEPTH -w25" -DMAXFLUSH=0
 
 # The broken variants must fail, with all the assertions and (where the bug
 # shows outside the ghost bookkeeping) with only the end-to-end ones: the
