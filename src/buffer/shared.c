@@ -56,6 +56,15 @@ static bool activate_after(struct dbuf *db, uint32_t gen)
 {
 	uint32_t next = gen_next(db, gen, 1);
 	struct sh_buf *nb = buf_of(db, next);
+	/*
+	 * Store buffering: the reader stores free_for and then loads head (in
+	 * dbuf__sh_release()); we changed head (our claim) and now load
+	 * free_for.  With acquire/release alone both loads may miss the other
+	 * thread's store, and nobody would activate.  A seq_cst fence on each
+	 * side forbids that: pairs with the seq_cst fence in dbuf__sh_release().
+	 * Slow path only: once per attempt to activate, not per block.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
 	uint64_t h = atomic_load_explicit(&db->head, memory_order_relaxed);
 
 	for (;;) {
@@ -210,7 +219,12 @@ int dbuf__sh_next(struct dbuf *db, struct dbuf_chunk *out)
 		uint64_t h = atomic_load_explicit(&db->head, memory_order_relaxed);
 		if (SH_GEN(h) == gen && SH_OFF(h) == 0)
 			return DBUF_ENODATA;
-		if (SH_GEN(h) != gen || SH_OFF(h) > db->cap)
+		if (SH_OFF(h) > db->cap) {
+			/* Past the end and not yet reopened: help, then poll again. */
+			activate_after(db, SH_GEN(h));
+			return DBUF_EAGAIN;
+		}
+		if (SH_GEN(h) != gen)
 			return DBUF_EAGAIN; /* the sealer has not recorded the seal yet */
 		seal_active(db);
 	}
@@ -230,7 +244,12 @@ void dbuf__sh_release(struct dbuf *db, const struct dbuf_chunk *c)
 	atomic_store_explicit(&b->free_for, gen_next(db, gen, db->cfg.buffers),
 			      memory_order_release);
 
-	/* Writers may be stuck behind this buffer; open the next generation. */
+	/*
+	 * Writers may be stuck behind this buffer; open the next generation.
+	 * The fence pairs with the seq_cst fence in activate_after(): either we
+	 * see a writer's past-end claim here, or that writer sees our free_for.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
 	uint64_t h = atomic_load_explicit(&db->head, memory_order_relaxed);
 	if (SH_OFF(h) > db->cap)
 		activate_after(db, SH_GEN(h));

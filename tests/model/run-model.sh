@@ -75,7 +75,7 @@ run_check() {
 	(
 		cd "$d" || exit 1
 		res() { printf '%s\t%s\n' "$1" "$2" >result; exit 0; }
-		echo "$SPIN $* -a $model" >command
+		echo "$SPIN $* -a $model" >spin.cmd
 		"$SPIN" "$@" -a "$model" >spin.log 2>&1 ||
 			res BAD "spin -a failed, see $d/spin.log"
 		# shellcheck disable=SC2086
@@ -146,7 +146,7 @@ launch cycles-main pass "$CYCLES" "-l $DEPTH -w25" -DMAXFLUSH=0
 # shows outside the ghost bookkeeping) with only the end-to-end ones: the
 # reader's checks, the end of the run, deadlocks.
 for b in NOGEN NOCOMMITWAIT NOFREECHECK NOSTUCK; do
-	lb=$(echo "$b" | tr 'A-Z' 'a-z')
+	lb=$(echo "$b" | tr '[:upper:]' '[:lower:]')
 	launch "broken-$lb" fail "$SAFETY_SMALL" "$DEPTH" "-DBROKEN_$b"
 	if [ "$b" != NOSTUCK ]; then
 		launch "broken-$lb-e2e" fail "$SAFETY_SMALL" "$DEPTH" "-DBROKEN_$b" -DONLY_END_TO_END
