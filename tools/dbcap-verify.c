@@ -107,18 +107,35 @@ static cJSON *load_json(const char *path)
 	return j;
 }
 
+/* Maps the whole capture read-only; NULL (after a message) on failure. */
+static const uint8_t *map_file(const char *path, size_t *size)
+{
+	static const uint8_t empty[1];
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &sb) != 0) {
+		fprintf(stderr, "dbcap-verify: %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	*size = (size_t)sb.st_size;
+	const uint8_t *map = *size ? mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0) : empty;
+	close(fd); /* the mapping stays */
+	if (map == MAP_FAILED) {
+		fprintf(stderr, "dbcap-verify: %s: mmap: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	return map;
+}
+
 /* Crash mode: see the top of the file. */
 static int crash_check(uint64_t seed, uint32_t bmin, uint32_t bmax, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat sb;
-	if (fd < 0 || fstat(fd, &sb) != 0) {
-		fprintf(stderr, "dbcap-verify: %s: %s\n", path, strerror(errno));
-		return 2;
-	}
-	size_t size = (size_t)sb.st_size;
-	const uint8_t *map = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-	if (size && map == MAP_FAILED)
+	size_t size = 0;
+	const uint8_t *map = map_file(path, &size);
+	if (!map)
 		return 2;
 	static uint64_t next_seq[MAX_WRITERS];
 	static int seen[MAX_WRITERS];
@@ -196,18 +213,10 @@ int main(int argc, char **argv)
 	if (!st)
 		return 2;
 
-	int fd = open(cap_path, O_RDONLY | O_CLOEXEC);
-	struct stat sb;
-	if (fd < 0 || fstat(fd, &sb) != 0) {
-		fprintf(stderr, "dbcap-verify: %s: %s\n", cap_path, strerror(errno));
+	size_t size = 0;
+	const uint8_t *map = map_file(cap_path, &size);
+	if (!map)
 		return 2;
-	}
-	size_t size = (size_t)sb.st_size;
-	const uint8_t *map = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-	if (size && map == MAP_FAILED) {
-		fprintf(stderr, "dbcap-verify: %s: mmap: %s\n", cap_path, strerror(errno));
-		return 2;
-	}
 
 	uint64_t seed = (uint64_t)num(st, "run.config.seed");
 	uint32_t bmin = (uint32_t)num(st, "run.config.block_min_bytes");
