@@ -14,16 +14,18 @@
 # moments apart drifts much less):
 #
 #   dbcap          dbcap -r big.pcap -w out.pcap          (1 writer, defaults)
+#   dbcap-sync     the same with --sync
 #   dbcap-2w       the same with --writers 2
 #   tcpdump        tcpdump -r big.pcap -w out.pcap
 #   cp             cp big.pcap out.pcap
 #   tcpdump+sync   tcpdump, then sync(1) of its output: the data on disk
 #   cp+sync        cp, then sync(1) of its output
 #
-# dbcap's time always includes getting the data to the disk: it writes with
-# O_DIRECT where it can and ends with fdatasync().  tcpdump and cp leave the
-# data in the page cache, to be written back later; the +sync lines add that
-# write-back, which makes them comparable with dbcap.
+# Two like-for-like pairs.  By default a replay ends as tcpdump -w and cp
+# do, with the data written into the page cache, to reach the disk later
+# (write-back): dbcap against tcpdump and cp.  With --sync it ends with its
+# data on the disk (O_DIRECT where it can, then fdatasync), like the +sync
+# lines: dbcap-sync against tcpdump+sync and cp+sync.
 #
 # Conditions, the same for every command and run: the input is in the page
 # cache (read once before each run, caches are never dropped); the previous
@@ -73,7 +75,7 @@ echo "packets: $(capinfos -c -M "$in" 2>/dev/null | awk '/Number of packets/ { p
 echo "repetitions: $reps, pause: $pause s, input in the page cache"
 
 declare -A times cpu
-names=(dbcap dbcap-2w tcpdump cp tcpdump+sync cp+sync)
+names=(dbcap dbcap-sync dbcap-2w tcpdump cp tcpdump+sync cp+sync)
 run() { # run NAME: one measurement (wall clock, and user + system CPU time)
 	local name=$1 cmd
 	rm -f "$out"
@@ -82,6 +84,7 @@ run() { # run NAME: one measurement (wall clock, and user + system CPU time)
 	cat "$in" >/dev/null
 	case $name in
 	dbcap) cmd="'$dbcap' -q -r '$in' -w '$out'" ;;
+	dbcap-sync) cmd="'$dbcap' -q -r '$in' -w '$out' --sync" ;;
 	dbcap-2w) cmd="'$dbcap' -q -r '$in' -w '$out' --writers 2 2>/dev/null" ;;
 	tcpdump) cmd="tcpdump -r '$in' -w '$out' 2>/dev/null" ;;
 	cp) cmd="cp '$in' '$out'" ;;
@@ -140,7 +143,7 @@ ratio() {
 }
 echo "== speed of dbcap relative to the others (median of the per-round ratios)"
 ratio tcpdump dbcap
-ratio tcpdump+sync dbcap
 ratio cp dbcap
-ratio cp+sync dbcap
+ratio tcpdump+sync dbcap-sync
+ratio cp+sync dbcap-sync
 ratio dbcap dbcap-2w

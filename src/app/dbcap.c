@@ -768,7 +768,8 @@ int main(int argc, char **argv)
 	po.path = o->output;
 	po.force = o->force;
 	po.engine = o->io_engine;
-	po.direct = o->direct;
+	po.direct = options_direct(o);
+	po.no_sync = !options_sync(o);
 	po.depth = o->io_depth;
 	/* pcap has no end marker: keep the file a prefix of the stream (DESIGN.md). */
 	po.ordered = app->replaying;

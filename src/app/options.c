@@ -70,6 +70,7 @@ enum key_id {
 	K_READER_WORK,
 	K_IO_ENGINE,
 	K_DIRECT,
+	K_SYNC,
 	K_IO_DEPTH,
 	K_FLUSH_AGE,
 	K_STATS,
@@ -96,6 +97,7 @@ static const char *const layout_names[] = {"per-writer", "shared", "mutex", NULL
 static const char *const on_full_names[] = {"drop", "wait", NULL};
 static const char *const engine_names[] = {"uring", "pwrite", NULL};
 static const char *const direct_names[] = {"auto", "on", "off", NULL};
+static const char *const sync_names[] = {"auto", "on", "off", NULL};
 
 struct key {
 	const char *json;   /* key in the configuration file */
@@ -154,6 +156,8 @@ static const struct key keys[NKEYS] = {
 			 .names = engine_names, .range = "uring, pwrite"},
 	[K_DIRECT] = {.json = "direct", .opt = "direct", .kind = KIND_ENUM, .names = direct_names,
 		      .range = "auto, on, off"},
+	[K_SYNC] = {.json = "sync", .opt = "sync", .kind = KIND_ENUM, .names = sync_names,
+		    .range = "auto, on, off"},
 	[K_IO_DEPTH] = {.json = "io_depth", .opt = "io-depth", .kind = KIND_INT,
 			.min = 2, .max = 1024, .range = "2..1024"},
 	[K_FLUSH_AGE] = {.json = "flush_age", .opt = "flush-age", .kind = KIND_SECONDS,
@@ -179,6 +183,7 @@ enum {
 	OPT_CONFIG = 0x200,
 	OPT_VERSION,
 	OPT_BUFFERED,
+	OPT_NO_SYNC,
 };
 
 /* Where a setting came from, to name it in the messages of the cross-checks. */
@@ -611,6 +616,9 @@ static int store(struct dbcap_opts *o, enum key_id id, const struct value *v)
 	case K_DIRECT:
 		o->direct = v->e == 0 ? IO_DIRECT_AUTO : v->e == 1 ? IO_DIRECT_ON : IO_DIRECT_OFF;
 		break;
+	case K_SYNC:
+		o->sync = v->e == 0 ? IO_SYNC_AUTO : v->e == 1 ? IO_SYNC_ON : IO_SYNC_OFF;
+		break;
 	case K_IO_DEPTH: o->io_depth = (unsigned)v->u; break;
 	case K_FLUSH_AGE: o->flush_age = v->d; break;
 	case K_STATS: return set_string(&o->stats_path, v->s);
@@ -648,6 +656,7 @@ void options_defaults(struct dbcap_opts *o)
 	o->reader_work = 0;
 	o->io_engine = IO_ENGINE_URING;
 	o->direct = IO_DIRECT_AUTO;
+	o->sync = IO_SYNC_AUTO;
 	o->io_depth = DEFAULT_IO_DEPTH;
 	o->flush_age = DEFAULT_FLUSH_AGE;
 	o->stats_path = NULL;
@@ -659,6 +668,20 @@ void options_defaults(struct dbcap_opts *o)
 	o->snaplen = 0;
 	o->speed = 0;
 	o->filter = NULL;
+}
+
+bool options_sync(const struct dbcap_opts *o)
+{
+	if (o->sync == IO_SYNC_AUTO)
+		return !o->pcap;
+	return o->sync == IO_SYNC_ON;
+}
+
+enum io_direct options_direct(const struct dbcap_opts *o)
+{
+	if (o->direct == IO_DIRECT_AUTO && !options_sync(o))
+		return IO_DIRECT_OFF;
+	return o->direct;
 }
 
 void options_free(struct dbcap_opts *o)
@@ -872,7 +895,8 @@ static const char usage_text[] =
 	"             [--buffer-size SIZE] [--on-full drop|wait]\n"
 	"             [--block-min N] [--block-max N] [--seed N]\n"
 	"             [--writer-work N] [--reader-work N] [--io-engine uring|pwrite]\n"
-	"             [--direct[=auto|on|off] | --buffered] [--io-depth N]\n"
+	"             [--direct[=auto|on|off] | --buffered] [--sync[=auto|on|off]]\n"
+	"             [--no-sync] [--io-depth N]\n"
 	"             [--flush-age SECONDS] [--stats FILE [--stats-interval SECONDS]]\n"
 	"             [--config FILE]\n"
 	"       dbcap -r FILE -w FILE [-s SNAPLEN] [--speed X] [-c COUNT] [other options]\n"
@@ -934,8 +958,12 @@ static const char usage_text2[] =
 	"                           is not available)\n"
 	"      --direct[=auto|on|off]\n"
 	"                           O_DIRECT: on (alone), off, or auto (default: where\n"
-	"                           the file system allows it)\n"
+	"                           the file system allows it, if the run syncs)\n"
 	"      --buffered           the same as --direct=off\n"
+	"      --sync[=auto|on|off] end with fdatasync, the data on the disk: on\n"
+	"                           (alone), off, or auto (default: on for synthetic\n"
+	"                           capture, off for replay, like tcpdump -r -w)\n"
+	"      --no-sync            the same as --sync=off\n"
 	"      --io-depth N         writes in flight, 2..1024 (default 4)\n"
 	"      --flush-age SECONDS  the oldest data waits at most SECONDS before it is\n"
 	"                           written (default 0.2)\n"
@@ -960,13 +988,14 @@ static int build_long_options(struct option *lo)
 	for (int i = 0; i < NKEYS; i++) {
 		lo[n].name = keys[i].opt;
 		lo[n].has_arg = keys[i].kind == KIND_BOOL ? no_argument
-			      : i == K_DIRECT	      ? optional_argument
-						      : required_argument;
+			      : i == K_DIRECT || i == K_SYNC ? optional_argument
+							      : required_argument;
 		lo[n].flag = NULL;
 		lo[n].val = keys[i].shortopt ? keys[i].shortopt : OPT_KEY + i;
 		n++;
 	}
 	lo[n++] = (struct option){"buffered", no_argument, NULL, OPT_BUFFERED};
+	lo[n++] = (struct option){"no-sync", no_argument, NULL, OPT_NO_SYNC};
 	lo[n++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
 	lo[n++] = (struct option){"help", no_argument, NULL, 'h'};
 	lo[n++] = (struct option){"version", no_argument, NULL, OPT_VERSION};
@@ -994,6 +1023,7 @@ static const char *option_name(int val)
 		return keys[k].opt;
 	switch (val) {
 	case OPT_BUFFERED: return "buffered";
+	case OPT_NO_SYNC: return "no-sync";
 	case OPT_CONFIG: return "config";
 	case OPT_VERSION: return "version";
 	case 'h': return "help";
@@ -1167,7 +1197,7 @@ static int join_filter(struct dbcap_opts *o, int n, char **words)
 
 int options_parse(struct dbcap_opts *o, int argc, char **argv)
 {
-	struct option longopts[NKEYS + 5];
+	struct option longopts[NKEYS + 6]; /* the keys, buffered, no-sync, config, help, version, end */
 	struct ctx c = {.o = o};
 	const char *config = NULL;
 	bool help = false, version = false;
@@ -1230,6 +1260,10 @@ int options_parse(struct dbcap_opts *o, int argc, char **argv)
 			k = K_DIRECT;
 			text = "off";
 			break;
+		case OPT_NO_SYNC:
+			k = K_SYNC;
+			text = "off";
+			break;
 		case '?':
 		case ':':
 			report_getopt_error(opt, argv, longopts);
@@ -1242,7 +1276,7 @@ int options_parse(struct dbcap_opts *o, int argc, char **argv)
 			}
 			if (keys[k].kind == KIND_BOOL)
 				text = "true";
-			else if (k == K_DIRECT && !text)
+			else if ((k == K_DIRECT || k == K_SYNC) && !text)
 				text = "on";
 			break;
 		}

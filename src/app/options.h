@@ -22,6 +22,11 @@
 
 enum io_engine { IO_ENGINE_URING = 0, IO_ENGINE_PWRITE = 1 };
 enum io_direct { IO_DIRECT_AUTO = -1, IO_DIRECT_OFF = 0, IO_DIRECT_ON = 1 };
+/*
+ * Whether the run ends with fdatasync (data and size on the disk before exit).
+ * auto: yes for a synthetic capture, no for a replay (like tcpdump -r -w).
+ */
+enum io_sync { IO_SYNC_AUTO = -1, IO_SYNC_OFF = 0, IO_SYNC_ON = 1 };
 
 struct dbcap_opts {
 	/* Output */
@@ -52,6 +57,7 @@ struct dbcap_opts {
 	/* Persistence */
 	enum io_engine io_engine; /* --io-engine uring|pwrite */
 	enum io_direct direct;    /* --direct / --buffered; default auto */
+	enum io_sync sync;        /* --sync / --no-sync; default auto */
 	unsigned io_depth;        /* --io-depth N: writes in flight (>= 2) */
 	double flush_age;         /* --flush-age SECONDS: max age of unwritten data */
 	/* Statistics */
@@ -95,6 +101,15 @@ int options_assign_cpus(struct dbcap_opts *o);
  */
 int options__assign_cpus_from(struct dbcap_opts *o, const char *online, const char *isolated,
 			      const char *allowed);
+
+/*
+ * The settings that "auto" leaves to the mode, decided: whether the run ends
+ * with fdatasync (synthetic: yes; replay: no, like tcpdump -r -w), and
+ * whether it writes with O_DIRECT (auto: only a run that syncs asks for it;
+ * one that does not writes through the page cache, as tcpdump and cp do).
+ */
+bool options_sync(const struct dbcap_opts *o);
+enum io_direct options_direct(const struct dbcap_opts *o);
 
 void options_free(struct dbcap_opts *o);
 

@@ -87,6 +87,7 @@ struct persist {
 	int fd_buf;          /* always open: tails, fdatasync, the caller's scans */
 	int fd_direct;       /* O_DIRECT descriptor of the same file, or -1 */
 	bool direct;
+	bool sync;           /* fdatasync at close */
 	unsigned dio_align;  /* file offset (and length) alignment for fd_direct */
 	size_t blk;          /* max(offset alignment, memory alignment) */
 
@@ -828,6 +829,7 @@ void persist_report(const struct persist *p, struct io_report *r)
 	r->engine = p->uring ? "io_uring" : "pwrite";
 	r->fallback_reason = p->fallback_reason;
 	r->direct = p->direct;
+	r->sync = p->sync;
 	r->dio_align = p->direct ? p->dio_align : 0;
 	r->registered_buffers = p->registered;
 	r->depth = p->depth;
@@ -1127,6 +1129,7 @@ int persist_open(const struct persist_opts *o, struct persist **out, char *msg, 
 	p->fd_direct = -1;
 	p->depth = o->depth;
 	p->ordered = o->ordered;
+	p->sync = !o->no_sync;
 	/*
 	 * Twice depth: a write that completed out of order keeps its request
 	 * until the earlier ones complete, and must not stall new ones.
@@ -1183,7 +1186,7 @@ int persist_close(struct persist *p, uint64_t *durable)
 	if (!p->error)
 		persist_write_tail(p);
 	drain(p);
-	if (!p->error) {
+	if (!p->error && p->sync) {
 		/*
 		 * One fdatasync on either descriptor covers the file: it acts on the
 		 * inode, not the open file description.  It writes back the tails

@@ -32,6 +32,8 @@ struct persist_opts {
 	bool force;                   /* replace an existing regular file */
 	enum io_engine engine;        /* wanted engine; falls back to pwrite with a reason */
 	enum io_direct direct;        /* auto: O_DIRECT when the filesystem allows */
+	bool no_sync;                 /* persist_close() skips fdatasync (the data may
+	                                 still be in the page cache at exit) */
 	unsigned depth;               /* writes in flight, >= 2 */
 	/*
 	 * Each write starts only after every earlier one completed
@@ -85,7 +87,8 @@ int persist_fd(const struct persist *p);
 void persist_report(const struct persist *p, struct io_report *r);
 
 /*
- * Finishes: drains in-flight writes, writes the tail, fdatasync, closes.
+ * Finishes: drains in-flight writes, writes the tail, fdatasync (unless
+ * opts.no_sync), closes.
  * On an earlier error it only drains.  Returns 0 or -errno (first error).
  * *durable gets the length of the file's valid prefix.
  */

@@ -265,6 +265,19 @@ static const char *io_engine_name(enum io_engine e)
 	return e == IO_ENGINE_PWRITE ? "pwrite" : "uring"; /* --io-engine spelling */
 }
 
+static const char *io_sync_name(enum io_sync s)
+{
+	switch (s) {
+	case IO_SYNC_ON:
+		return "on";
+	case IO_SYNC_OFF:
+		return "off";
+	case IO_SYNC_AUTO:
+		break;
+	}
+	return "auto";
+}
+
 static const char *io_direct_name(enum io_direct d)
 {
 	switch (d) {
@@ -436,6 +449,7 @@ static void put_run(struct doc *d, cJSON *root, const struct run_report *r)
 			     : (o->io_engine == IO_ENGINE_PWRITE ? "pwrite" : "io_uring"));
 	put_str(d, run, "io_fallback_reason", r->io.fallback_reason);
 	put_bool(d, run, "direct_io", r->io.direct);
+	put_bool(d, run, "sync_at_close", r->io.sync);
 	put_u64(d, run, "dio_align_bytes", r->io.dio_align);
 	put_bool(d, run, "registered_buffers", r->io.registered_buffers);
 	put_u64(d, run, "io_depth", r->io.depth);
@@ -476,6 +490,7 @@ static void put_run(struct doc *d, cJSON *root, const struct run_report *r)
 	put_u64(d, c, "reader_work", o->reader_work);
 	put_str(d, c, "io_engine", io_engine_name(o->io_engine));
 	put_str(d, c, "direct", io_direct_name(o->direct));
+	put_str(d, c, "sync", io_sync_name(o->sync));
 	put_u64(d, c, "io_depth", o->io_depth);
 	put_dbl(d, c, "flush_age_seconds", o->flush_age);
 	put_str(d, c, "stats_file", o->stats_path);
@@ -819,7 +834,8 @@ void stats_print_summary(const struct run_report *r)
 	const char *engine = r->io.engine ? r->io.engine
 			     : r->opts && r->opts->io_engine == IO_ENGINE_PWRITE ? "pwrite"
 										 : "io_uring";
-	const char *mode = r->io.direct ? "O_DIRECT" : "buffered";
+	const char *mode = r->io.direct ? (r->io.sync ? "O_DIRECT" : "O_DIRECT (no fdatasync)")
+				       : (r->io.sync ? "buffered" : "buffered (no fdatasync)");
 	const char *verdict = !r->final ? "running" : consistent(&t) ? "consistent" : "INCONSISTENT";
 
 	if (t.replay)

@@ -18,8 +18,11 @@
 #include "dbuf.h"
 #include "../source/dissect.h"
 
-/* 2: replay mode (run.mode, run.input, read/filtered counts, protocols, sizes). */
-#define STATS_SCHEMA_VERSION 2
+/*
+ * 2: replay mode (run.mode, run.input, read/filtered counts, protocols, sizes).
+ * 3: run.sync_at_close, run.config.sync.
+ */
+#define STATS_SCHEMA_VERSION 3
 
 /*
  * Log-linear histogram of nanosecond values: exact below 2^HIST_SUB_BITS,
@@ -96,6 +99,7 @@ struct io_report {
 	const char *engine;        /* "io_uring" or "pwrite" */
 	const char *fallback_reason; /* why io_uring was not used, or NULL */
 	bool direct;               /* O_DIRECT in use */
+	bool sync;                 /* the run ends with fdatasync */
 	unsigned dio_align;        /* O_DIRECT alignment, 0 if buffered */
 	bool registered_buffers;
 	unsigned depth;            /* writes allowed in flight */

@@ -224,6 +224,7 @@ static void check_same_opts(const struct dbcap_opts *a, const struct dbcap_opts 
 	CHECK_INT(a->reader_work, b->reader_work);
 	CHECK_INT(a->io_engine, b->io_engine);
 	CHECK_INT(a->direct, b->direct);
+	CHECK_INT(a->sync, b->sync);
 	CHECK_INT(a->io_depth, b->io_depth);
 	CHECK_DBL(a->flush_age, b->flush_age);
 	CHECK_STR(a->stats_path, b->stats_path);
@@ -241,8 +242,8 @@ static void test_defaults(void)
 	static const char *const keys[] = {
 		"output", "force", "writers", "cpus", "reader_cpu", "layout", "buffers",
 		"buffer_size", "on_full", "duration", "count", "block_min", "block_max", "seed",
-		"writer_work", "reader_work", "io_engine", "direct", "io_depth", "flush_age",
-		"stats", "stats_interval", "quiet"};
+		"writer_work", "reader_work", "io_engine", "direct", "sync", "io_depth",
+		"flush_age", "stats", "stats_interval", "quiet"};
 	struct dbcap_opts a, b;
 	char text[8192];
 	FILE *f;
@@ -261,6 +262,7 @@ static void test_defaults(void)
 	CHECK_U64(a.seed, 1);
 	CHECK_INT(a.io_engine, IO_ENGINE_URING);
 	CHECK_INT(a.direct, IO_DIRECT_AUTO);
+	CHECK_INT(a.sync, IO_SYNC_AUTO);
 	CHECK_INT(a.io_depth, 4);
 	CHECK_DBL(a.flush_age, 0.2);
 	CHECK_INT(a.reader_cpu, -1);
@@ -326,6 +328,7 @@ static void test_overrides(void)
 		"  \"reader_work\": 20,\n"
 		"  \"io_engine\": \"pwrite\",\n"
 		"  \"direct\": \"on\",\n"
+		"  \"sync\": \"off\",\n"
 		"  \"io_depth\": 16,\n"
 		"  \"flush_age\": 0.05,\n"
 		"  \"stats\": \"stats.json\",\n"
@@ -355,6 +358,7 @@ static void test_overrides(void)
 	CHECK_INT(o.block_min, 64);
 	CHECK_INT(o.block_max, 1500);
 	CHECK_U64(o.seed, 12345678901234567890ull);
+	CHECK_INT(o.sync, IO_SYNC_OFF);
 	CHECK_INT(o.writer_work, 10);
 	CHECK_INT(o.reader_work, 20);
 	CHECK_INT(o.io_engine, IO_ENGINE_PWRITE);
@@ -403,6 +407,40 @@ static void test_overrides(void)
 	options_free(&o);
 	CHECK_INT(parse(&o, "--config", path, "--direct=auto", NULL), 0);
 	CHECK_INT(o.direct, IO_DIRECT_AUTO);
+	options_free(&o);
+
+	/*
+	 * --sync alone, --no-sync, --sync=auto; what auto decides: a synthetic
+	 * capture syncs and may use O_DIRECT, a replay (like tcpdump -r -w)
+	 * does neither unless asked.
+	 */
+	CHECK_INT(parse(&o, "-w", "x", NULL), 0);
+	CHECK_INT(o.sync, IO_SYNC_AUTO);
+	CHECK_INT(options_sync(&o), true);
+	CHECK_INT(options_direct(&o), IO_DIRECT_AUTO);
+	options_free(&o);
+	CHECK_INT(parse(&o, "-w", "x", "-r", "in.pcap", NULL), 0);
+	CHECK_INT(options_sync(&o), false);
+	CHECK_INT(options_direct(&o), IO_DIRECT_OFF);
+	options_free(&o);
+	CHECK_INT(parse(&o, "-w", "x", "-r", "in.pcap", "--sync", NULL), 0);
+	CHECK_INT(o.sync, IO_SYNC_ON);
+	CHECK_INT(options_sync(&o), true);
+	CHECK_INT(options_direct(&o), IO_DIRECT_AUTO);
+	options_free(&o);
+	CHECK_INT(parse(&o, "-w", "x", "-r", "in.pcap", "--sync", "--direct=on", NULL), 0);
+	CHECK_INT(options_direct(&o), IO_DIRECT_ON);
+	options_free(&o);
+	CHECK_INT(parse(&o, "-w", "x", "--no-sync", NULL), 0);
+	CHECK_INT(o.sync, IO_SYNC_OFF);
+	CHECK_INT(options_sync(&o), false);
+	CHECK_INT(options_direct(&o), IO_DIRECT_OFF);
+	options_free(&o);
+	CHECK_INT(parse(&o, "-w", "x", "--no-sync", "--direct", NULL), 0);
+	CHECK_INT(options_direct(&o), IO_DIRECT_ON);
+	options_free(&o);
+	CHECK_INT(parse(&o, "-w", "x", "--no-sync", "--sync=auto", NULL), 0);
+	CHECK_INT(o.sync, IO_SYNC_AUTO);
 	options_free(&o);
 	CHECK_INT(parse(&o, "-w", "x", "--on-full", "drop", "--io-engine", "pwrite",
 			"--io-depth", "1024", "--flush-age", "1.5", "--writer-work", "1000000",

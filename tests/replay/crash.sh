@@ -1,7 +1,8 @@
 #!/bin/bash
 # SIGKILL during a replay leaves a byte prefix of the complete output: complete records, at most one torn at the end, no hole.
-# usage: crash.sh auto|buffered|paced [REPETITIONS]
-#   auto: O_DIRECT where the filesystem allows; buffered: the page cache;
+# usage: crash.sh auto|sync|paced [REPETITIONS]
+#   auto: replay's defaults, the page cache and no fdatasync (like tcpdump);
+#   sync: --sync, O_DIRECT where the filesystem allows, then fdatasync;
 #   paced: --speed, so that idle flushes write unaligned tails too.
 # shellcheck source=tests/replay/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -11,7 +12,7 @@ replay_init
 
 case $MODE in
 auto) opt=() packets=400000 ;;
-buffered) opt=(--buffered) packets=400000 ;;
+sync) opt=(--sync) packets=400000 ;;
 # 20,000 packets over 2 s at --speed 2: a second of trickling writes.
 paced) opt=(--speed 2 --flush-age 0.01) packets=20000 ;;
 *) fail "unknown mode $MODE" ;;

@@ -51,6 +51,7 @@ int fixture_init(struct fixture *f)
 	o->reader_work = 0;
 	o->io_engine = IO_ENGINE_URING;
 	o->direct = IO_DIRECT_AUTO;
+	o->sync = IO_SYNC_AUTO;
 	o->io_depth = 8;
 	o->flush_age = 0.25;
 	o->stats_path = "/tmp/stats.json";
@@ -129,7 +130,7 @@ int fixture_init(struct fixture *f)
 	rep->reader = r;
 	rep->lib_reader = (struct dbuf_reader_stats){ .chunks = 12, .bytes = 22100, .flushes = 2,
 						      .stalled_polls = 17 };
-	rep->io = (struct io_report){ .engine = "io_uring", .fallback_reason = NULL, .direct = true,
+	rep->io = (struct io_report){ .engine = "io_uring", .fallback_reason = NULL, .direct = true, .sync = true,
 				      .dio_align = 4096, .registered_buffers = true, .depth = 8,
 				      .submissions = 12, .completions = 12, .short_writes = 1,
 				      .retries = 2, .bytes_written = 24576, .max_in_flight = 5,

@@ -46,6 +46,7 @@ static void test_run_and_config(const cJSON *d)
 	CHECK_STR(jstr(d, "run.io_engine"), "io_uring");
 	CHECK_STR(jstr(d, "run.io_fallback_reason"), NULL);
 	CHECK_INT(jbool(d, "run.direct_io"), 1);
+	CHECK_INT(jbool(d, "run.sync_at_close"), 1);
 	CHECK_U64(jnum(d, "run.dio_align_bytes"), 4096);
 	CHECK_INT(jbool(d, "run.registered_buffers"), 1);
 	CHECK_U64(jnum(d, "run.io_depth"), 8);
@@ -74,6 +75,7 @@ static void test_run_and_config(const cJSON *d)
 	CHECK_U64(jnum(d, "run.config.reader_work"), 0);
 	CHECK_STR(jstr(d, "run.config.io_engine"), "uring");
 	CHECK_STR(jstr(d, "run.config.direct"), "auto");
+	CHECK_STR(jstr(d, "run.config.sync"), "auto");
 	CHECK_U64(jnum(d, "run.config.io_depth"), 8);
 	CHECK_DBL(jnum(d, "run.config.flush_age_seconds"), 0.25);
 	CHECK_STR(jstr(d, "run.config.stats_file"), "/tmp/stats.json");
@@ -253,12 +255,14 @@ static void test_degraded(struct fixture *f)
 	r->io.engine = "pwrite";
 	r->io.fallback_reason = "io_uring_queue_init: Operation not permitted";
 	r->io.direct = false;
+	r->io.sync = false;
 	r->io.dio_align = 0;
 	r->io.error = 0;
 	r->io.error_op = NULL;
 	r->error = NULL;
 	f->opts.ncpus = 0;
 	f->opts.direct = IO_DIRECT_OFF;
+	f->opts.sync = IO_SYNC_OFF;
 	f->opts.config_path = "/etc/dbcap.json";
 	r->buf = NULL; /* no buffer yet: the asked-for size */
 	cJSON *d = render(r, NULL);
@@ -270,6 +274,8 @@ static void test_degraded(struct fixture *f)
 	CHECK_STR(jstr(d, "run.error"), NULL);
 	CHECK_INT(cJSON_GetArraySize(jget(d, "run.config.cpus")), 0);
 	CHECK_STR(jstr(d, "run.config.direct"), "off");
+	CHECK_INT(jbool(d, "run.sync_at_close"), 0);
+	CHECK_STR(jstr(d, "run.config.sync"), "off");
 	CHECK_STR(jstr(d, "run.config.config_file"), "/etc/dbcap.json");
 	CHECK_U64(jnum(d, "run.config.buffer_size_bytes"), 65000);
 	cJSON_Delete(d);
@@ -279,6 +285,7 @@ static void test_degraded(struct fixture *f)
 	r->buf = &f->buf;
 	f->opts.ncpus = 2;
 	f->opts.direct = IO_DIRECT_AUTO;
+	f->opts.sync = IO_SYNC_AUTO;
 	f->opts.config_path = NULL;
 	r->error = "write /tmp/capture.pcapng: No space left on device";
 }
