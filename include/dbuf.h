@@ -53,7 +53,8 @@ enum dbuf_layout {
 
 enum dbuf_on_full {
 	DBUF_ON_FULL_DROP = 0, /* count the block as dropped, return at once */
-	DBUF_ON_FULL_WAIT = 1, /* bounded spin, then sched_yield(), until room */
+	DBUF_ON_FULL_WAIT = 1, /* bounded spin, then sched_yield() (then naps, if
+	                          yield_limit), until room */
 };
 
 #define DBUF_MAX_WRITERS 256u
@@ -62,6 +63,7 @@ enum dbuf_on_full {
 #define DBUF_DEFAULT_BUFFERS 2u
 #define DBUF_DEFAULT_BUFFER_SIZE (4u << 20)
 #define DBUF_DEFAULT_SPIN_LIMIT 1024u
+#define DBUF_NAP_NS 50000u /* one nap of a waiting writer past yield_limit */
 
 struct dbuf_config {
 	enum dbuf_layout layout;
@@ -70,6 +72,16 @@ struct dbuf_config {
 	size_t buffer_size;   /* bytes per buffer; rounded up to the page size */
 	enum dbuf_on_full on_full; /* initial policy of every writer */
 	unsigned spin_limit;  /* busy polls before the first sched_yield() */
+	/*
+	 * sched_yield() calls in one wait before the writer naps instead
+	 * (nanosleep of DBUF_NAP_NS per poll); 0 (the default): never nap.  For
+	 * more threads than cores: sched_yield() only lets threads already
+	 * runnable on this core go first, so writers that yield in a loop keep
+	 * the cores from a reader that is about to wake up.  A nap gives its
+	 * core away; on a core of its own a writer should not nap (it would wake
+	 * up late), so leave it 0 there.
+	 */
+	unsigned yield_limit;
 };
 
 /* Fills *cfg with the defaults: per-writer, 1 writer, 2 buffers of 4 MiB, wait. */
@@ -110,7 +122,7 @@ void dbuf_writer_set_policy(struct dbuf_writer *w, enum dbuf_on_full policy);
  * Copies one block of len bytes.  Returns DBUF_OK, DBUF_EFULL (drop policy,
  * counted as a drop), DBUF_ETOOBIG, DBUF_EZERO or DBUF_ECLOSED.
  * Lock-free layouts: no syscall, no lock, no allocation, except sched_yield()
- * while waiting under the wait policy.
+ * (and nanosleep() past yield_limit) while waiting under the wait policy.
  */
 int dbuf_write(struct dbuf_writer *w, const void *block, size_t len);
 
@@ -135,6 +147,7 @@ struct dbuf_writer_stats {
 	uint64_t seals;           /* claims that crossed the end and sealed a buffer */
 	uint64_t full_waits;      /* times the wait policy found every buffer busy */
 	uint64_t yields;          /* sched_yield() calls while waiting */
+	uint64_t naps;            /* naps while waiting (past yield_limit) */
 };
 
 /*

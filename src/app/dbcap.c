@@ -74,6 +74,9 @@ struct app {
 /* Replay writers time the write of one packet in this many (write_latency_ns). */
 #define REPLAY_LATENCY_SAMPLE 16u
 
+/* Yields in one wait before an oversubscribed writer naps (dbuf.h, yield_limit). */
+#define DBCAP_YIELD_LIMIT 8u
+
 struct writer_arg {
 	struct app *app;
 	unsigned id;
@@ -720,6 +723,12 @@ int main(int argc, char **argv)
 	bc.buffers = o->buffers;
 	bc.buffer_size = o->buffer_size;
 	bc.on_full = o->on_full;
+	/*
+	 * Writers that share cores with each other or with the reader nap after
+	 * a few yields in one wait (dbuf.h, yield_limit): yielding in a loop
+	 * took the cores from the reader they wait for (BENCHMARKS.md).
+	 */
+	bc.yield_limit = o->oversubscribed ? DBCAP_YIELD_LIMIT : 0;
 	err = dbuf_create(&bc, &app->db);
 	if (err) {
 		fprintf(stderr, "dbcap: cannot create the buffer: %s\n", strerror(-err));

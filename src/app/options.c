@@ -1489,7 +1489,7 @@ int options__assign_cpus_from(struct dbcap_opts *o, const char *online_list,
 			all_isolated = false;
 	}
 	{
-		const char *yield = "oversubscribed; writers will yield when they wait";
+		const char *yield = "oversubscribed; writers will yield, then nap, when they wait";
 		const char *iso = all_isolated ? "" : " (no isolation)";
 		bool total = writers + 1 > nusable;
 		bool shared = distinct < writers;

@@ -4,10 +4,12 @@
  * share.  The layouts themselves are in shared.c, perwriter.c and mutex.c.
  */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -292,14 +294,25 @@ int dbuf__full(struct dbuf_writer *w, unsigned *step)
 	 * a buffer within microseconds), then yield the core.  sched_yield() is
 	 * the one syscall a writer may make, and only here: with more threads
 	 * than cores, spinning alone could keep the reader from ever running.
+	 * With yield_limit set (more threads than cores), a writer that has
+	 * yielded that many times in this wait naps instead: yielding in a loop
+	 * still takes the core whenever the scheduler offers it, a nap leaves it
+	 * to the reader for DBUF_NAP_NS.
 	 */
-	if (*step < w->db->cfg.spin_limit) {
+	const struct dbuf_config *cfg = &w->db->cfg;
+	if (*step < cfg->spin_limit) {
 		cpu_relax();
-	} else {
+	} else if (cfg->yield_limit == 0 || *step - cfg->spin_limit < cfg->yield_limit) {
 		dbuf__count(&w->c.yields, 1);
 		sched_yield();
+	} else {
+		const struct timespec nap = {.tv_sec = 0, .tv_nsec = DBUF_NAP_NS};
+
+		dbuf__count(&w->c.naps, 1);
+		nanosleep(&nap, NULL);
 	}
-	(*step)++;
+	if (*step < UINT_MAX) /* a wait may outlast 2^32 steps: stay in the last stage */
+		(*step)++;
 	return DBUF_OK;
 }
 
@@ -386,6 +399,7 @@ void dbuf_writer_stats(const struct dbuf *db, unsigned id, struct dbuf_writer_st
 	out->seals = LD(seals);
 	out->full_waits = LD(full_waits);
 	out->yields = LD(yields);
+	out->naps = LD(naps);
 #undef LD
 }
 

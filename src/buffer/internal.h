@@ -32,7 +32,7 @@
 struct dbuf__wcounters {
 	_Atomic uint64_t blocks, bytes;
 	_Atomic uint64_t drop_full, drop_too_big, drop_zero, drop_closed;
-	_Atomic uint64_t seals, full_waits, yields;
+	_Atomic uint64_t seals, full_waits, yields, naps;
 };
 
 static inline void dbuf__count(_Atomic uint64_t *c, uint64_t v)
@@ -176,7 +176,8 @@ void dbuf__mx_init(struct dbuf *db);
 /*
  * One step of the wait policy: returns DBUF_ECLOSED if the buffer was closed,
  * DBUF_EFULL under the drop policy (counted), else waits a little (pause for
- * the first spin_limit steps, then sched_yield) and returns DBUF_OK to retry.
+ * the first spin_limit steps, then sched_yield, then, past yield_limit
+ * yields, a nap) and returns DBUF_OK to retry.
  */
 int dbuf__full(struct dbuf_writer *w, unsigned *step);
 

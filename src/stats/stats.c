@@ -613,6 +613,7 @@ static void put_writers(struct doc *d, cJSON *root, const struct run_report *r)
 		put_u64(d, o, "seals", l->seals);
 		put_u64(d, o, "full_waits", l->full_waits);
 		put_u64(d, o, "yields", l->yields);
+		put_u64(d, o, "naps", l->naps);
 		put_latency(d, o, "write_latency_ns", &w->write_latency);
 		put_u64(d, o, "read_packets", ld(&w->read));
 		put_u64(d, o, "read_bytes", ld(&w->read_bytes));

@@ -20,7 +20,7 @@
 
 /*
  * 2: replay mode (run.mode, run.input, read/filtered counts, protocols, sizes).
- * 3: run.sync_at_close, run.config.sync.
+ * 3: run.sync_at_close, run.config.sync, writers[].naps.
  */
 #define STATS_SCHEMA_VERSION 3
 

@@ -864,7 +864,7 @@ static void test_cpus(void)
 	CHECK_INT(o.reader_cpu, -1);
 	CHECK_INT(o.oversubscribed, true);
 	CHECK_MSG("dbcap: warning: 2 writers and the reader on 2 online cores: oversubscribed; "
-		  "writers will yield when they wait (no isolation)");
+		  "writers will yield, then nap, when they wait (no isolation)");
 	options_free(&o);
 
 	/* A core that is not online. */
@@ -902,8 +902,8 @@ static void test_cpus(void)
 	CHECK_INT(assign(&o, "0-3\n", "", NULL), 0);
 	CHECK_INT(o.reader_cpu, 1);
 	CHECK_INT(o.oversubscribed, true);
-	CHECK_MSG("dbcap: warning: 2 writers on 1 core (0): oversubscribed; writers will yield "
-		  "when they wait (no isolation)");
+	CHECK_MSG("dbcap: warning: 2 writers on 1 core (0): oversubscribed; writers will yield, "
+		  "then nap, when they wait (no isolation)");
 	options_free(&o);
 
 	/* The reader given on a writer's core. */
@@ -911,7 +911,7 @@ static void test_cpus(void)
 	CHECK_INT(assign(&o, "0-3\n", "", NULL), 0);
 	CHECK_INT(o.oversubscribed, true);
 	CHECK_MSG("dbcap: warning: the reader shares CPU 2 with a writer: oversubscribed; writers "
-		  "will yield when they wait (no isolation)");
+		  "will yield, then nap, when they wait (no isolation)");
 	options_free(&o);
 
 	/* Automatic: spread over the online cores, one left for the reader. */
@@ -934,7 +934,7 @@ static void test_cpus(void)
 	CHECK_INT(o.reader_cpu, -1);
 	CHECK_INT(o.oversubscribed, true);
 	CHECK_MSG("dbcap: warning: 4 writers and the reader on 2 online cores: oversubscribed; "
-		  "writers will yield when they wait (no isolation)");
+		  "writers will yield, then nap, when they wait (no isolation)");
 	options_free(&o);
 
 	/* Automatic with isolated cores: writers there, the reader too if one is left. */
@@ -959,8 +959,8 @@ static void test_cpus(void)
 	CHECK_INT(assign(&o, "0-7\n", "4-5\n", NULL), 0);
 	CHECK_INT(o.cpus[2], 4);
 	CHECK_INT(o.oversubscribed, true);
-	CHECK_MSG("dbcap: warning: 3 writers on 2 cores (4-5): oversubscribed; writers will yield "
-		  "when they wait");
+	CHECK_MSG("dbcap: warning: 3 writers on 2 cores (4-5): oversubscribed; writers will yield, "
+		  "then nap, when they wait");
 	options_free(&o);
 
 	/* A given reader core is kept free of writers while others are left. */

@@ -132,6 +132,7 @@ struct opts {
 	unsigned buffers;
 	size_t buffer_size;
 	uint64_t seed;
+	unsigned yield_limit; /* dbuf_config.yield_limit: 0, or naps after that many yields */
 };
 
 struct writer {
@@ -429,7 +430,8 @@ static void usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s [--layout per-writer|shared|mutex] [--writers N] [--policy drop|wait]\n"
-		"          [--seconds S] [--buffers K] [--buffer-size BYTES] [--seed X]\n",
+		"          [--seconds S] [--buffers K] [--buffer-size BYTES] [--seed X]\n"
+		"          [--yield-limit N]\n",
 		argv0);
 	exit(EXIT_FAIL);
 }
@@ -454,6 +456,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{"buffers", required_argument, NULL, 'k'},
 		{"buffer-size", required_argument, NULL, 'b'},
 		{"seed", required_argument, NULL, 'r'},
+		{"yield-limit", required_argument, NULL, 'y'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *env = getenv("DBUF_STRESS_SECONDS");
@@ -493,6 +496,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'k': o->buffers = (unsigned)num_arg(argv[0], optarg); break;
 		case 'b': o->buffer_size = (size_t)num_arg(argv[0], optarg); break;
 		case 'r': o->seed = num_arg(argv[0], optarg); break;
+		case 'y': o->yield_limit = (unsigned)num_arg(argv[0], optarg); break;
 		default: usage(argv[0]);
 		}
 	}
@@ -529,6 +533,7 @@ int main(int argc, char **argv)
 	cfg.buffers = c.o.buffers;
 	cfg.buffer_size = c.o.buffer_size;
 	cfg.on_full = c.o.policy;
+	cfg.yield_limit = c.o.yield_limit;
 	int r = dbuf_create(&cfg, &c.db);
 	if (r != 0) {
 		fprintf(stderr, "stress: dbuf_create: %d (%s)\n", r, dbuf_strerror(r));
@@ -602,7 +607,7 @@ int main(int argc, char **argv)
 	if (c.errors)
 		FAILF("%" PRIu64 " errors in the data (first %d shown above)", c.errors,
 		      MAX_ERRORS_SHOWN);
-	uint64_t blocks = 0, bytes = 0, drops = 0, reserved = 0, waits = 0, seals = 0;
+	uint64_t blocks = 0, bytes = 0, drops = 0, reserved = 0, waits = 0, naps = 0, seals = 0;
 	for (unsigned i = 0; i < c.o.writers; i++) {
 		const struct writer *ws = &c.w[i];
 		const struct wrx *x = &c.rx[i];
@@ -634,13 +639,20 @@ int main(int argc, char **argv)
 			EXPECT_EQ(who, st.drop_full, 0);
 			EXPECT_EQ(who, x->gaps, 0);
 		} else {
-			EXPECT_EQ(who, st.full_waits + st.yields, 0);
+			EXPECT_EQ(who, st.full_waits + st.yields + st.naps, 0);
 		}
+		/* Naps only past yield_limit yields in one wait, and only with a limit. */
+		if (c.o.yield_limit == 0)
+			EXPECT_EQ(who, st.naps, 0);
+		else if (st.yields > (uint64_t)c.o.yield_limit * st.full_waits)
+			FAILF("%s: %" PRIu64 " yields in %" PRIu64 " waits, more than %u per wait",
+			      who, st.yields, st.full_waits, c.o.yield_limit);
 		blocks += st.blocks;
 		bytes += st.bytes;
 		drops += st.drop_full;
 		reserved += ws->via_reserve;
 		waits += st.full_waits;
+		naps += st.naps;
 		seals += st.seals;
 	}
 	struct dbuf_reader_stats rs;
@@ -655,12 +667,12 @@ int main(int argc, char **argv)
 
 	printf("stress %s %s writers=%u K=%u size=%zu seed=%" PRIu64 ": %s | blocks %" PRIu64
 	       " (%" PRIu64 " zero-copy) bytes %" PRIu64 " drops %" PRIu64 " waits %" PRIu64
-	       " seals %" PRIu64 " | chunks %" PRIu64 " (%" PRIu64 " empty, %" PRIu64
+	       " naps %" PRIu64 " seals %" PRIu64 " | chunks %" PRIu64 " (%" PRIu64 " empty, %" PRIu64
 	       " partial, up to %" PRIu64 " held) flushes %" PRIu64 " stalled polls %" PRIu64
 	       " | %.1f MB/s, %.0f blocks/s over %.2f s\n",
 	       dbuf_layout_name(c.o.layout), dbuf_on_full_name(c.o.policy), c.o.writers,
 	       c.o.buffers, c.cap, c.o.seed, failed ? "FAIL" : "ok", blocks, reserved, bytes,
-	       drops, waits, seals, c.chunks, c.empties, c.partials, c.max_held, rs.flushes,
+	       drops, waits, naps, seals, c.chunks, c.empties, c.partials, c.max_held, rs.flushes,
 	       rs.stalled_polls, (double)bytes / elapsed / 1e6, (double)blocks / elapsed,
 	       elapsed);
 
