@@ -12,7 +12,8 @@
  *    rewritten by the next aligned write.
  *  - Cookies come back from persist_reap() in append order, once the chunk's
  *    memory may be reused (O_DIRECT: once copied into the staging ring;
- *    buffered: once its write completed).
+ *    buffered: once its writes completed; a chunk is written in pieces of at
+ *    most slot_size bytes).
  *  - Short writes, -EINTR and -EAGAIN are resubmitted; any other error is
  *    sticky: later calls return it, nothing more is submitted.
  */
@@ -43,7 +44,8 @@ struct persist_opts {
 	 * writes still queue up to depth deep; they only run one at a time.
 	 */
 	bool ordered;
-	size_t slot_size;             /* O_DIRECT staging slot (multiple of the alignment) */
+	size_t slot_size;             /* O_DIRECT staging slot (rounded to the alignment), and
+	                                 the largest buffered write; 0: 1 MiB */
 	const struct iovec *regions;  /* memory that chunks lie in (buffered: register) */
 	unsigned nregions;
 	struct hist *latency;         /* where to record write latency (submit -> done) */
