@@ -1,59 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * common.h - what the dissector's unit tests share: assertion macros that
- * print both values, a small packet builder, and t_run(), which dissects a
- * copy of the packet in a heap buffer of exactly caplen bytes (so that
- * AddressSanitizer reports any read past it) and checks the invariants every
- * packet must keep:
+ * common.h - what the dissector's unit tests share beyond the assertions of
+ * tests/common/check.h: CHECK_ROWS, a small packet builder, and t_run(),
+ * which dissects a copy of the packet in a heap buffer of exactly caplen
+ * bytes (so that AddressSanitizer reports any read past it) and checks the
+ * invariants every packet must keep:
  *
  *   - each row counts 0 or 1 per packet;
  *   - exactly one of tcp, udp, icmp, other, malformed ends each packet;
  *   - exactly one size bucket counts, the one for origlen;
  *   - is_ip is set exactly when ipv4 or ipv6 counted; the hash is 0 otherwise;
  *   - NULL stats or NULL flow change nothing else.
- *
- * A failed assertion prints where and why and exits T_EXIT_FAIL at once.
  */
 #ifndef DISSECT_TEST_COMMON_H
 #define DISSECT_TEST_COMMON_H
 
 #include <stdint.h>
 
+#include "check.h"
 #include "dissect.h"
-
-#define T_EXIT_PASS 0
-#define T_EXIT_FAIL 1
-#define T_EXIT_SKIP 77
-
-#if defined(__GNUC__)
-#define T_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define T_NORETURN __attribute__((noreturn))
-#else
-#define T_PRINTF(f, a)
-#define T_NORETURN
-#endif
-
-T_NORETURN T_PRINTF(4, 5)
-void t_fail(const char *file, int line, const char *expr, const char *fmt, ...);
-void t_log(const char *fmt, ...) T_PRINTF(1, 2);
-
-#define T_CMP_U(a, op, b)                                                          \
-	do {                                                                       \
-		unsigned long long t_a_ = (unsigned long long)(a);                 \
-		unsigned long long t_b_ = (unsigned long long)(b);                 \
-		if (!(t_a_ op t_b_))                                               \
-			t_fail(__FILE__, __LINE__, #a " " #op " " #b,              \
-			       "%llu (0x%llx) " #op " %llu (0x%llx) is false",     \
-			       t_a_, t_a_, t_b_, t_b_);                            \
-	} while (0)
-#define CHECK_EQ(a, b) T_CMP_U(a, ==, b)
-#define CHECK_NE(a, b) T_CMP_U(a, !=, b)
-
-#define CHECK(cond)                                                                \
-	do {                                                                       \
-		if (!(cond))                                                       \
-			t_fail(__FILE__, __LINE__, #cond, "is false");             \
-	} while (0)
 
 /* Row sets: R(TCP) | R(IPV4) ...; compared by CHECK_ROWS with their names printed. */
 #define R(name) (1u << DP_##name)

@@ -10,13 +10,13 @@
  * failure, not a skip, because CI always has it.
  */
 #define _DEFAULT_SOURCE /* u_char and friends, which <pcap/pcap.h> uses; clock_gettime() */
-#include <dirent.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "captures.h"
 #include "common.h"
 
 /* Fewer captures than this means the folder is not the corpus. */
@@ -31,45 +31,17 @@ struct held {
 static struct held *packets;
 static size_t npackets, cap_packets;
 
-static int is_capture(const char *name)
-{
-	size_t n = strlen(name);
-
-	return (n > 5 && strcmp(name + n - 5, ".pcap") == 0) ||
-	       (n > 7 && strcmp(name + n - 7, ".pcapng") == 0);
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The capture file names in dir, sorted; exits T_EXIT_FAIL when dir is unreadable. */
 static char **list(const char *dir, size_t *n)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **names = NULL;
-	size_t cap = 0;
+	char **names;
+	int err = capture_names(dir, &names, n);
 
-	if (!d) {
-		fprintf(stderr, "%s: cannot open the corpus folder (it exists in CI)\n", dir);
+	if (err) {
+		fprintf(stderr, "%s: cannot open the corpus folder (it exists in CI): %s\n", dir,
+			strerror(-err));
 		exit(T_EXIT_FAIL);
 	}
-	*n = 0;
-	while ((e = readdir(d)) != NULL) {
-		if (!is_capture(e->d_name))
-			continue;
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 512;
-			names = realloc(names, cap * sizeof(*names));
-			CHECK(names != NULL);
-		}
-		names[(*n)++] = strdup(e->d_name);
-	}
-	closedir(d);
-	if (*n)
-		qsort(names, *n, sizeof(*names), by_name);
 	return names;
 }
 

@@ -4,6 +4,21 @@
 
 #include "common.h"
 
+/* Appends a TCP header (proto 6) or a UDP one with 12 bytes of payload; the packet's flow hash. */
+static uint64_t transport_hash(struct t_pkt *p, int linktype, uint32_t proto, uint32_t sport,
+			       uint32_t dport)
+{
+	if (proto == 6) {
+		t_tcp(p, sport, dport);
+	} else {
+		t_udp(p, sport, dport, 20);
+		t_zero(p, 12);
+	}
+	struct t_res r = t_run_all(linktype, p->b, p->len);
+	CHECK_EQ(r.flow.is_ip, 1);
+	return r.flow.hash;
+}
+
 static uint64_t v4(uint32_t proto, uint32_t src, uint32_t dst, uint32_t sport, uint32_t dport)
 {
 	struct t_pkt p = {0};
@@ -11,15 +26,7 @@ static uint64_t v4(uint32_t proto, uint32_t src, uint32_t dst, uint32_t sport, u
 	t_eth_macs(&p);
 	t_u16(&p, 0x0800);
 	t_ipv4(&p, proto, src, dst, 20, 0);
-	if (proto == 6)
-		t_tcp(&p, sport, dport);
-	else
-		t_udp(&p, sport, dport, 20);
-	if (proto != 6)
-		t_zero(&p, 12);
-	struct t_res r = t_run_all(T_DLT_EN10MB, p.b, p.len);
-	CHECK_EQ(r.flow.is_ip, 1);
-	return r.flow.hash;
+	return transport_hash(&p, T_DLT_EN10MB, proto, sport, dport);
 }
 
 static uint64_t v6(uint32_t proto, const uint8_t *src, const uint8_t *dst, uint32_t sport,
@@ -28,15 +35,7 @@ static uint64_t v6(uint32_t proto, const uint8_t *src, const uint8_t *dst, uint3
 	struct t_pkt p = {0};
 
 	t_ipv6(&p, proto, src, dst, 20);
-	if (proto == 6)
-		t_tcp(&p, sport, dport);
-	else
-		t_udp(&p, sport, dport, 20);
-	if (proto != 6)
-		t_zero(&p, 12);
-	struct t_res r = t_run_all(T_DLT_IPV6, p.b, p.len);
-	CHECK_EQ(r.flow.is_ip, 1);
-	return r.flow.hash;
+	return transport_hash(&p, T_DLT_IPV6, proto, sport, dport);
 }
 
 int main(void)

@@ -45,7 +45,7 @@ readonly-dir)
 			skip "mount --bind: $(cat mount.err)"
 		fail "mount --bind: $(cat mount.err)"
 	fi
-	E2E_MOUNTS+=("$WORK/ro")
+	MOUNTS+=("$WORK/ro")
 	mount -o remount,bind,ro ro 2>mount.err || fail "mount -o remount,bind,ro: $(cat mount.err)"
 	touch ro/probe 2>/dev/null && fail "ro/ is still writable"
 	args=(-w ro/out.pcapng -c 100)

@@ -30,7 +30,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
 		"$DBCAP" -w out.pcapng --duration 30 --writer-work 1000 "${SYNTH[@]}" "${opt[@]}" -q \
 			>dbcap.out 2>dbcap.err &
 		pid=$!
-		E2E_PIDS=("$pid")
+		PIDS=("$pid")
 		# Count from the header on: a sanitizer build starts slower.
 		wait_for_file out.pcapng 60
 		sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"

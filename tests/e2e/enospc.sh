@@ -32,7 +32,7 @@ ext4)
 	;;
 *) fail "unknown filesystem $FS" ;;
 esac
-E2E_MOUNTS+=("$WORK/mnt")
+MOUNTS+=("$WORK/mnt")
 
 case $POLICY in
 wait) opt=(--on-full wait) ;;

@@ -4,15 +4,16 @@
 # Each test calls e2e_init, which makes a private directory under
 # $DBCAP_E2E_TMPDIR (default /var/tmp: a disk filesystem where O_DIRECT
 # works), changes into it and removes it at exit, after killing what the test
-# left running and unmounting what it mounted.
+# left running (PIDS) and unmounting what it mounted (MOUNTS): see
+# tests/common/lib.sh, which holds what the replay tests share too.
 #
 # Tools come from the environment that tests/e2e/meson.build sets:
 # PYTHON (with jsonschema), TSHARK, CAPINFOS, STRACE, SCHEMA.
 
-set -euo pipefail
-umask 022
-
 E2E_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/common/lib.sh
+source "$E2E_SRC/../common/lib.sh"
+
 PYTHON=${PYTHON:-/usr/bin/python3}
 TSHARK=${TSHARK:-tshark}
 CAPINFOS=${CAPINFOS:-capinfos}
@@ -21,69 +22,11 @@ SCHEMA=${SCHEMA:-$E2E_SRC/../../config/stats.schema.json}
 # Seconds one dbcap run may take before the test calls it hung.
 RUN_TIMEOUT=${DBCAP_E2E_RUN_TIMEOUT:-120}
 
-WORK=
-E2E_PIDS=()
-E2E_MOUNTS=()
-
-say() { printf '%s\n' "$*"; }
-fail() {
-	printf 'FAIL: %s\n' "$*" >&2
-	exit 1
-}
-skip() {
-	printf 'SKIP: %s\n' "$*" >&2
-	exit 77
-}
-
-e2e_cleanup() {
-	local rc=$? pid m
-	set +e
-	trap - ERR
-	for pid in "${E2E_PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	done
-	cd /
-	for ((i = ${#E2E_MOUNTS[@]} - 1; i >= 0; i--)); do
-		m=${E2E_MOUNTS[i]}
-		mountpoint -q "$m" && { umount "$m" || umount -l "$m"; }
-	done
-	if [[ -n $WORK && -d $WORK ]]; then
-		if [[ -n ${DBCAP_E2E_KEEP:-} ]]; then
-			say "kept $WORK"
-		else
-			rm -rf --one-file-system "$WORK"
-		fi
-	fi
-	exit "$rc"
-}
-
-# e2e_init: the private directory, the exit trap, the tools checked.
+# e2e_init: the private directory, cleaned up at exit (tests/common/lib.sh).
 e2e_init() {
-	local base=${DBCAP_E2E_TMPDIR:-/var/tmp} v
-	# The programs' paths stay valid after the cd below.
-	for v in DBCAP VERIFY NO_URING; do
-		if [[ -n ${!v:-} && ${!v} != /* ]]; then
-			printf -v "$v" '%s' "$PWD/${!v}"
-		fi
-	done
-	WORK=$(mktemp -d "$base/dbcap-e2e.XXXXXX")
-	trap e2e_cleanup EXIT
-	# Killed by meson's timeout or ^C: still unmount and clean up.
-	trap 'exit 143' TERM
-	trap 'exit 130' INT
-	trap 'exit 129' HUP
-	# set -e ends a test silently: say where.
-	set -E
-	trap 'printf "FAIL: %s: line %s: \"%s\" exited %s\n" "${0##*/}" "$LINENO" "$BASH_COMMAND" "$?" >&2' ERR
-	cd "$WORK"
+	absolute_paths DBCAP VERIFY NO_URING
+	work_init "${DBCAP_E2E_TMPDIR:-/var/tmp}" dbcap-e2e "${DBCAP_E2E_KEEP:-}"
 	say "working in $WORK ($(stat -f -c %T .))"
-}
-
-need() {
-	local t
-	for t in "$@"; do
-		command -v "$t" >/dev/null 2>&1 || fail "$t is not installed (needed by this test)"
-	done
 }
 
 # Fails if a sanitizer reported something in FILE.

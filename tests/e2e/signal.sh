@@ -10,7 +10,7 @@ e2e_init
 # --block-max 2000: a second at full speed stays a few hundred MB.
 "$DBCAP" -w out.pcapng --duration 30 --block-max 2000 --stats s.json -q >dbcap.out 2>dbcap.err &
 pid=$!
-E2E_PIDS+=("$pid")
+PIDS+=("$pid")
 # The header is written after the signals are blocked: from then on they are handled.
 wait_for_file out.pcapng 60
 sleep 1

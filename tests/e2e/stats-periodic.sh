@@ -13,7 +13,7 @@ mkdir st
 	--writer-work 1000 -q \
 	>dbcap.out 2>dbcap.err &
 pid=$!
-E2E_PIDS+=("$pid")
+PIDS+=("$pid")
 # Reads the file as fast as it can while dbcap runs; every read must parse.
 if ! "$PYTHON" "$E2E_SRC/e2e.py" poll st/s.json "$pid" snapshot.json >poll.out; then
 	cat poll.out

@@ -11,7 +11,6 @@
  * Exits 0 with at least one seed written, 1 otherwise.
  */
 #define _DEFAULT_SOURCE /* u_char and friends, which <pcap/pcap.h> uses */
-#include <dirent.h>
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "captures.h"
 #include "fuzz-dissect.h"
 
 struct seed {
@@ -41,19 +41,6 @@ static uint64_t content_hash(const uint8_t *p, size_t n)
 	h ^= h >> 33;
 	h *= UINT64_C(0xff51afd7ed558ccd);
 	return h ^ (h >> 33);
-}
-
-static int is_capture(const char *name)
-{
-	size_t n = strlen(name);
-
-	return (n > 5 && strcmp(name + n - 5, ".pcap") == 0) ||
-	       (n > 7 && strcmp(name + n - 7, ".pcapng") == 0);
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int by_round(const void *a, const void *b)
@@ -123,28 +110,13 @@ int main(int argc, char **argv)
 	const char *in = argv[1], *out = argv[2];
 	size_t max = argc == 4 ? strtoul(argv[3], NULL, 10) : 2000;
 
-	DIR *d = opendir(in);
-	if (!d) {
-		fprintf(stderr, "fuzz-corpus: %s: %s\n", in, strerror(errno));
+	char **names;
+	size_t nnames;
+	int err = capture_names(in, &names, &nnames);
+	if (err) {
+		fprintf(stderr, "fuzz-corpus: %s: %s\n", in, strerror(-err));
 		return 1;
 	}
-	char **names = NULL;
-	size_t nnames = 0, cap_names = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (!is_capture(e->d_name))
-			continue;
-		if (nnames == cap_names) {
-			cap_names = cap_names ? 2 * cap_names : 512;
-			names = realloc(names, cap_names * sizeof(*names));
-			if (!names)
-				return 1;
-		}
-		names[nnames++] = strdup(e->d_name);
-	}
-	closedir(d);
-	if (nnames)
-		qsort(names, nnames, sizeof(*names), by_name);
 
 	for (size_t i = 0; i < nnames; i++) {
 		char path[4096];

@@ -4,42 +4,35 @@
 
 #include "helpers.h"
 
-#include <errno.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#define ARENA (4u << 20)
-
+/* Each case at depth 3, with the file size limit beside it. */
 struct config {
-	const char *name;
-	enum io_engine engine;
-	enum io_direct direct;
+	struct io_case io;
 	uint64_t limit;
 };
 
 static const struct config configs[] = {
-	{ "direct-aligned", IO_ENGINE_URING, IO_DIRECT_ON, 3u << 20 },
+	{ { "direct-aligned", IO_ENGINE_URING, IO_DIRECT_ON, 3, 0 }, 3u << 20 },
 	/* The limit cuts a slot write short at a block boundary. */
-	{ "direct-mid-slot", IO_ENGINE_URING, IO_DIRECT_ON, (7u << 20) / 2 },
+	{ { "direct-mid-slot", IO_ENGINE_URING, IO_DIRECT_ON, 3, 0 }, (7u << 20) / 2 },
 	/*
 	 * The kernel cuts the write to an unaligned length, which O_DIRECT
 	 * refuses (-EINVAL); persist writes the range buffered and gets the
 	 * real error.
 	 */
-	{ "direct-odd", IO_ENGINE_URING, IO_DIRECT_ON, (3u << 20) + 1001 },
-	{ "buffered-aligned", IO_ENGINE_URING, IO_DIRECT_OFF, 3u << 20 },
-	{ "buffered-odd", IO_ENGINE_URING, IO_DIRECT_OFF, (3u << 20) + 1001 },
-	{ "pwrite-direct", IO_ENGINE_PWRITE, IO_DIRECT_ON, 3u << 20 },
-	{ "pwrite-direct-odd", IO_ENGINE_PWRITE, IO_DIRECT_ON, (3u << 20) + 1001 },
-	{ "pwrite-buffered-odd", IO_ENGINE_PWRITE, IO_DIRECT_OFF, (3u << 20) + 1001 },
+	{ { "direct-odd", IO_ENGINE_URING, IO_DIRECT_ON, 3, 0 }, (3u << 20) + 1001 },
+	{ { "buffered-aligned", IO_ENGINE_URING, IO_DIRECT_OFF, 3, 0 }, 3u << 20 },
+	{ { "buffered-odd", IO_ENGINE_URING, IO_DIRECT_OFF, 3, 0 }, (3u << 20) + 1001 },
+	{ { "pwrite-direct", IO_ENGINE_PWRITE, IO_DIRECT_ON, 3, 0 }, 3u << 20 },
+	{ { "pwrite-direct-odd", IO_ENGINE_PWRITE, IO_DIRECT_ON, 3, 0 }, (3u << 20) + 1001 },
+	{ { "pwrite-buffered-odd", IO_ENGINE_PWRITE, IO_DIRECT_OFF, 3, 0 }, (3u << 20) + 1001 },
 };
 
 static void run(const struct config *c, uint64_t seed)
 {
-	struct persist_opts o = { 0 };
+	struct persist_opts o;
 	struct io_report rep;
 	struct rlimit saved, lim;
 	struct driver d;
@@ -48,23 +41,11 @@ static void run(const struct config *c, uint64_t seed)
 	char path[4200], msg[512];
 	int err;
 
-	snprintf(path, sizeof(path), "%s/%s.out", t_tmpdir(), c->name);
-	driver_init(&d, seed, ARENA);
-	o.path = path;
-	o.engine = c->engine;
-	o.direct = c->direct;
-	o.depth = 3;
-	o.regions = d.regions;
-	o.nregions = 2;
+	snprintf(path, sizeof(path), "%s/%s.out", t_tmpdir(), c->io.name);
+	driver_start(&d, &o, &c->io, path, seed);
 	err = persist_open(&o, &d.p, msg, sizeof(msg));
-	if (err == -EINVAL && c->direct == IO_DIRECT_ON) {
-		printf("%-20s not run: %s\n", c->name, msg);
-		driver_free(&d);
+	if (!driver_opened(&d, &c->io, err, msg))
 		return;
-	}
-	if (err)
-		fprintf(stderr, "%s\n", msg);
-	CHECK_INT(err, 0);
 
 	CHECK(getrlimit(RLIMIT_FSIZE, &saved) == 0);
 	lim = saved;
@@ -85,15 +66,15 @@ static void run(const struct config *c, uint64_t seed)
 	CHECK_STR(rep.error_op, "write");
 	printf("%-20s %s direct=%d durable=%" PRIu64 " limit=%" PRIu64 " writes=%" PRIu64
 	       " short=%" PRIu64 "\n",
-	       c->name, rep.engine, rep.direct, persist_durable(d.p), c->limit, rep.submissions,
+	       c->io.name, rep.engine, rep.direct, persist_durable(d.p), c->limit, rep.submissions,
 	       rep.short_writes);
 	CHECK_INT(persist_close(d.p, &durable), -EFBIG);
 	CHECK(setrlimit(RLIMIT_FSIZE, &saved) == 0);
-	CHECK_LE_U64(durable, c->limit);
+	CHECK_LE(durable, c->limit);
 	/* Everything up to the limit that fits in whole blocks was written. */
 	CHECK(durable + 100000 + (rep.direct ? (1u << 20) : 0) >= c->limit);
 	CHECK(stat(path, &st) == 0);
-	CHECK_LE_U64(durable, st.st_size);
+	CHECK_LE(durable, st.st_size);
 	CHECK(file_matches_stream(path, seed, durable, false));
 	unlink(path);
 	driver_free(&d);

@@ -4,21 +4,8 @@
 
 #include "helpers.h"
 
-#include <errno.h>
-#include <stdlib.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
-
-#define ARENA (4u << 20)
-
-struct config {
-	const char *name;
-	enum io_engine engine;
-	enum io_direct direct;
-	unsigned depth;
-};
 
 static char tmpfs_dir[4200], ext4_dir[4200], ext4_img[4200];
 
@@ -40,9 +27,9 @@ static void unmount_ext4(void)
 	unlink(ext4_img);
 }
 
-static void run(const char *dir, const struct config *c, uint64_t seed, uint64_t limit)
+static void run(const char *dir, const struct io_case *c, uint64_t seed, uint64_t limit)
 {
-	struct persist_opts o = { 0 };
+	struct persist_opts o;
 	struct io_report rep;
 	struct driver d;
 	struct stat st;
@@ -51,13 +38,7 @@ static void run(const char *dir, const struct config *c, uint64_t seed, uint64_t
 	int err = 0;
 
 	snprintf(path, sizeof(path), "%s/%s.out", dir, c->name);
-	driver_init(&d, seed, ARENA);
-	o.path = path;
-	o.engine = c->engine;
-	o.direct = c->direct;
-	o.depth = c->depth;
-	o.regions = d.regions;
-	o.nregions = 2;
+	driver_start(&d, &o, c, path, seed);
 	err = persist_open(&o, &d.p, msg, sizeof(msg));
 	if (err)
 		fprintf(stderr, "%s\n", msg);
@@ -95,27 +76,27 @@ static void run(const char *dir, const struct config *c, uint64_t seed, uint64_t
 	       rep.short_writes);
 
 	CHECK_INT(persist_close(d.p, &durable), -ENOSPC);
-	CHECK_U64(durable, before);
+	CHECK_EQ(durable, before);
 	CHECK(durable > 0);
-	CHECK_LE_U64(durable, appended);
+	CHECK_LE(durable, appended);
 	CHECK(stat(path, &st) == 0);
-	CHECK_LE_U64(durable, st.st_size);
+	CHECK_LE(durable, st.st_size);
 	CHECK(file_matches_stream(path, seed, durable, false));
 	CHECK(unlink(path) == 0);
 	driver_free(&d);
 }
 
-static const struct config tmpfs_configs[] = {
-	{ "tmpfs-auto", IO_ENGINE_URING, IO_DIRECT_AUTO, 4 },
-	{ "tmpfs-buffered", IO_ENGINE_URING, IO_DIRECT_OFF, 4 },
-	{ "tmpfs-pwrite", IO_ENGINE_PWRITE, IO_DIRECT_OFF, 2 },
+static const struct io_case tmpfs_cases[] = {
+	{ "tmpfs-auto", IO_ENGINE_URING, IO_DIRECT_AUTO, 4, 0 },
+	{ "tmpfs-buffered", IO_ENGINE_URING, IO_DIRECT_OFF, 4, 0 },
+	{ "tmpfs-pwrite", IO_ENGINE_PWRITE, IO_DIRECT_OFF, 2, 0 },
 };
 
-static const struct config ext4_configs[] = {
-	{ "ext4-direct", IO_ENGINE_URING, IO_DIRECT_ON, 4 },
-	{ "ext4-direct-d2", IO_ENGINE_URING, IO_DIRECT_ON, 2 },
-	{ "ext4-buffered", IO_ENGINE_URING, IO_DIRECT_OFF, 4 },
-	{ "ext4-pwrite-direct", IO_ENGINE_PWRITE, IO_DIRECT_ON, 2 },
+static const struct io_case ext4_cases[] = {
+	{ "ext4-direct", IO_ENGINE_URING, IO_DIRECT_ON, 4, 0 },
+	{ "ext4-direct-d2", IO_ENGINE_URING, IO_DIRECT_ON, 2, 0 },
+	{ "ext4-buffered", IO_ENGINE_URING, IO_DIRECT_OFF, 4, 0 },
+	{ "ext4-pwrite-direct", IO_ENGINE_PWRITE, IO_DIRECT_ON, 2, 0 },
 };
 
 static int sh(const char *cmd)
@@ -146,8 +127,8 @@ static void ext4_part(void)
 		return;
 	}
 	t_on_exit(unmount_ext4);
-	for (i = 0; i < sizeof(ext4_configs) / sizeof(ext4_configs[0]); i++)
-		run(ext4_dir, &ext4_configs[i], 300 + i, 64u << 20);
+	for (i = 0; i < sizeof(ext4_cases) / sizeof(ext4_cases[0]); i++)
+		run(ext4_dir, &ext4_cases[i], 300 + i, 64u << 20);
 }
 
 int main(void)
@@ -160,12 +141,11 @@ int main(void)
 	if (mount("tmpfs", tmpfs_dir, "tmpfs", 0, "size=2m,mode=0755") < 0) {
 		if (errno == EPERM)
 			t_skip("mounting a tmpfs needs CAP_SYS_ADMIN");
-		fprintf(stderr, "mount tmpfs %s: %s\n", tmpfs_dir, strerror(errno));
-		t_fail();
+		t_fail(__FILE__, __LINE__, "mount tmpfs", "%s: %s", tmpfs_dir, strerror(errno));
 	}
 	t_on_exit(unmount_tmpfs);
-	for (i = 0; i < sizeof(tmpfs_configs) / sizeof(tmpfs_configs[0]); i++)
-		run(tmpfs_dir, &tmpfs_configs[i], 200 + i, 64u << 20);
+	for (i = 0; i < sizeof(tmpfs_cases) / sizeof(tmpfs_cases[0]); i++)
+		run(tmpfs_dir, &tmpfs_cases[i], 200 + i, 64u << 20);
 	ext4_part();
 	return 0;
 }

@@ -1,35 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared by the persistence tests: assertions, a reproducible stream, a driver, temp dirs. */
+/* Shared by the persistence tests: a reproducible stream, a driver, temp dirs. */
 #define _GNU_SOURCE
 
 #include "helpers.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <linux/capability.h>
 #include <signal.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 
 #define MAX_EXIT_FNS 8
 
 static void (*exit_fns[MAX_EXIT_FNS])(void);
 static unsigned nexit_fns;
 static char tmpdir[4096];
-
-_Noreturn void t_fail(void)
-{
-	exit(1);
-}
-
-_Noreturn void t_skip(const char *why)
-{
-	fprintf(stderr, "SKIP: %s\n", why);
-	exit(77);
-}
 
 static void run_exit_fns(void)
 {
@@ -92,10 +77,8 @@ const char *t_tmpdir(void)
 	if (!base || !base[0])
 		base = "/var/tmp";
 	snprintf(tmpdir, sizeof(tmpdir), "%s/dbcap-persist-XXXXXX", base);
-	if (!mkdtemp(tmpdir)) {
-		fprintf(stderr, "mkdtemp %s: %s\n", tmpdir, strerror(errno));
-		t_fail();
-	}
+	if (!mkdtemp(tmpdir))
+		t_fail(__FILE__, __LINE__, "mkdtemp", "%s: %s", tmpdir, strerror(errno));
 	t_on_exit(remove_tmpdir);
 	return tmpdir;
 }
@@ -212,11 +195,9 @@ int driver_reap(struct driver *d, bool wait)
 		struct outstanding *o = &d->fifo[d->fifo_head];
 
 		CHECK(d->fifo_len > 0);
-		if (cookies[i] != cookie_of(o->seq)) {
-			fprintf(stderr, "cookie %p came back, expected %p (append order)\n",
-				cookies[i], cookie_of(o->seq));
-			t_fail();
-		}
+		if (cookies[i] != cookie_of(o->seq))
+			t_fail(__FILE__, __LINE__, "append order", "cookie %p came back, expected %p",
+			       cookies[i], cookie_of(o->seq));
 		/* Poison the memory: a write still reading it would show in the file. */
 		memset(d->arena + o->off, 0xa5, o->len);
 		d->fifo_head = (d->fifo_head + 1) % d->fifo_cap;
@@ -277,6 +258,33 @@ int driver_append(struct driver *d, size_t len)
 	d->arena_tail = (size_t)at + len;
 	d->appended += len;
 	return 0;
+}
+
+void driver_start(struct driver *d, struct persist_opts *o, const struct io_case *c,
+		  const char *path, uint64_t seed)
+{
+	driver_init(d, seed, ARENA);
+	memset(o, 0, sizeof(*o));
+	o->path = path;
+	o->engine = c->engine;
+	o->direct = c->direct;
+	o->depth = c->depth;
+	o->slot_size = c->slot_size;
+	o->regions = d->regions;
+	o->nregions = 2;
+}
+
+bool driver_opened(struct driver *d, const struct io_case *c, int err, const char *msg)
+{
+	if (err == -EINVAL && c->direct == IO_DIRECT_ON) {
+		printf("%-22s not run: %s\n", c->name, msg);
+		driver_free(d);
+		return false;
+	}
+	if (err)
+		fprintf(stderr, "%s\n", msg);
+	CHECK_INT(err, 0);
+	return true;
 }
 
 bool t_cap_set(int cap, bool on)

@@ -1,85 +1,27 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared by the persistence tests: assertions, a reproducible stream, a driver, temp dirs. */
+/*
+ * Shared by the persistence tests: a reproducible stream, a driver that
+ * appends it as the reader does, temp dirs, and the headers they all use.
+ * The assertions are tests/common/check.h; a failed one exits through the
+ * atexit() cleanups (unmounts, temp files).
+ */
 #ifndef DBCAP_TEST_PERSIST_HELPERS_H
 #define DBCAP_TEST_PERSIST_HELPERS_H
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
+#include "check.h"
 #include "persist/persist.h"
-
-/* Exits 1 after running the atexit() cleanups (unmounts, temp files). */
-_Noreturn void t_fail(void);
-/* Exits 77: only for a missing privilege. */
-_Noreturn void t_skip(const char *why);
-
-#define CHECK(cond)                                                                    \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                                \
-			t_fail();                                                      \
-		}                                                                      \
-	} while (0)
-
-#define CHECK_INT(a, b)                                                                \
-	do {                                                                           \
-		long long a_ = (long long)(a), b_ = (long long)(b);                    \
-		if (a_ != b_) {                                                        \
-			fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n",     \
-				__FILE__, __LINE__, #a, a_, #b, b_);                   \
-			t_fail();                                                      \
-		}                                                                      \
-	} while (0)
-
-#define CHECK_U64(a, b)                                                                \
-	do {                                                                           \
-		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                       \
-		if (a_ != b_) {                                                        \
-			fprintf(stderr,                                                \
-				"%s:%d: %s == %" PRIu64 ", expected %s == %" PRIu64 "\n", \
-				__FILE__, __LINE__, #a, a_, #b, b_);                   \
-			t_fail();                                                      \
-		}                                                                      \
-	} while (0)
-
-#define CHECK_LE_U64(a, b)                                                             \
-	do {                                                                           \
-		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                       \
-		if (!(a_ <= b_)) {                                                     \
-			fprintf(stderr,                                                \
-				"%s:%d: %s == %" PRIu64 ", expected <= %s == %" PRIu64 "\n", \
-				__FILE__, __LINE__, #a, a_, #b, b_);                   \
-			t_fail();                                                      \
-		}                                                                      \
-	} while (0)
-
-/* a and b may be NULL. */
-#define CHECK_STR(a, b)                                                                \
-	do {                                                                           \
-		const char *a_ = (a), *b_ = (b);                                       \
-		if (!(a_ == b_ || (a_ && b_ && strcmp(a_, b_) == 0))) {                \
-			fprintf(stderr, "%s:%d: %s == \"%s\", expected %s == \"%s\"\n", \
-				__FILE__, __LINE__, #a, a_ ? a_ : "(null)", #b,        \
-				b_ ? b_ : "(null)");                                   \
-			t_fail();                                                      \
-		}                                                                      \
-	} while (0)
-
-#define CHECK_CONTAINS(hay, needle)                                                    \
-	do {                                                                           \
-		const char *h_ = (hay), *n_ = (needle);                                \
-		if (!h_ || !strstr(h_, n_)) {                                          \
-			fprintf(stderr, "%s:%d: %s == \"%s\", expected it to contain \"%s\"\n", \
-				__FILE__, __LINE__, #hay, h_ ? h_ : "(null)", n_);     \
-			t_fail();                                                      \
-		}                                                                      \
-	} while (0)
 
 /* A fresh directory under $PERSIST_TEST_DIR (default /var/tmp), removed at exit. */
 const char *t_tmpdir(void);
@@ -124,6 +66,36 @@ void driver_free(struct driver *d);
 int driver_append(struct driver *d, size_t len);
 /* persist_reap() checking the order of the cookies; 0 or its -errno. */
 int driver_reap(struct driver *d, bool wait);
+
+/* The arena of every test's driver: room for dozens of the largest chunks (100000 bytes). */
+#define ARENA (4u << 20)
+
+/*
+ * One way of writing the file, a row in a test's table of cases: the
+ * engine, O_DIRECT or not, the ring depth and the staging slot size (0: the
+ * default).  The file is named after the case.
+ */
+struct io_case {
+	const char *name;
+	enum io_engine engine;
+	enum io_direct direct;
+	unsigned depth;
+	size_t slot_size;
+};
+
+/*
+ * driver_init() of the stream with this seed over ARENA, and *o set to
+ * write path as case c says, from the driver's two regions.
+ */
+void driver_start(struct driver *d, struct persist_opts *o, const struct io_case *c,
+		  const char *path, uint64_t seed);
+
+/*
+ * Judges err, what persist_open() returned for case c with the message msg.
+ * When c asked for O_DIRECT and the filesystem refused it (-EINVAL), prints
+ * "NAME not run: MSG", frees d and returns false; any other error fails.
+ */
+bool driver_opened(struct driver *d, const struct io_case *c, int err, const char *msg);
 
 /* Drops or restores an effective capability (to test as an unprivileged user would). */
 bool t_cap_set(int cap, bool on);

@@ -48,7 +48,7 @@ static void persist_text(struct persist *p, const char *text)
 
 	CHECK_INT(persist_append(p, text, strlen(text), -1, &cookie), 0);
 	CHECK_INT(persist_close(p, &durable), 0);
-	CHECK_U64(durable, strlen(text));
+	CHECK_EQ(durable, strlen(text));
 }
 
 int main(void)

@@ -4,39 +4,31 @@
 
 #include "helpers.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <stdlib.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "stats/stats.h"
 
 #define CHUNKS 400
 #define MAX_CHUNK 100000
-#define ARENA (4u << 20)
 
+/* Each case, and whether persist records its write latency. */
 struct config {
-	const char *name;
-	enum io_engine engine;
-	enum io_direct direct;
-	unsigned depth;
-	size_t slot_size;
+	struct io_case io;
 	bool latency;
 };
 
 static const struct config configs[] = {
-	{ "direct-d2", IO_ENGINE_URING, IO_DIRECT_ON, 2, 0, true },
-	{ "direct-d8", IO_ENGINE_URING, IO_DIRECT_ON, 8, 0, false },
+	{ { "direct-d2", IO_ENGINE_URING, IO_DIRECT_ON, 2, 0 }, true },
+	{ { "direct-d8", IO_ENGINE_URING, IO_DIRECT_ON, 8, 0 }, false },
 	/* Small, odd-sized slots: chunks span many slots and the ring wraps often. */
-	{ "direct-d3-small-slots", IO_ENGINE_URING, IO_DIRECT_ON, 3, 10000, false },
-	{ "buffered-d2", IO_ENGINE_URING, IO_DIRECT_OFF, 2, 0, true },
-	{ "buffered-d8", IO_ENGINE_URING, IO_DIRECT_OFF, 8, 0, false },
-	{ "pwrite-direct-d2", IO_ENGINE_PWRITE, IO_DIRECT_ON, 2, 0, true },
-	{ "pwrite-buffered-d8", IO_ENGINE_PWRITE, IO_DIRECT_OFF, 8, 0, false },
-	{ "auto-d4", IO_ENGINE_URING, IO_DIRECT_AUTO, 4, 0, false },
+	{ { "direct-d3-small-slots", IO_ENGINE_URING, IO_DIRECT_ON, 3, 10000 }, false },
+	{ { "buffered-d2", IO_ENGINE_URING, IO_DIRECT_OFF, 2, 0 }, true },
+	{ { "buffered-d8", IO_ENGINE_URING, IO_DIRECT_OFF, 8, 0 }, false },
+	{ { "pwrite-direct-d2", IO_ENGINE_PWRITE, IO_DIRECT_ON, 2, 0 }, true },
+	{ { "pwrite-buffered-d8", IO_ENGINE_PWRITE, IO_DIRECT_OFF, 8, 0 }, false },
+	{ { "auto-d4", IO_ENGINE_URING, IO_DIRECT_AUTO, 4, 0 }, false },
 };
 
 static bool expect_fallback;
@@ -80,7 +72,8 @@ static unsigned count_of(const char *hay, const char *needle)
 
 static void run(const struct config *c, uint64_t seed, bool expect_registered_false)
 {
-	struct persist_opts o = { 0 };
+	const struct io_case *io = &c->io;
+	struct persist_opts o;
 	struct io_report rep;
 	static struct hist lat;
 	struct driver d;
@@ -91,29 +84,16 @@ static void run(const struct config *c, uint64_t seed, bool expect_registered_fa
 	unsigned i;
 	int err;
 
-	snprintf(path, sizeof(path), "%s/%s.out", t_tmpdir(), c->name);
-	driver_init(&d, seed, ARENA);
+	snprintf(path, sizeof(path), "%s/%s.out", t_tmpdir(), io->name);
+	driver_start(&d, &o, io, path, seed);
 	hist_init(&lat);
-	o.path = path;
-	o.engine = c->engine;
-	o.direct = c->direct;
-	o.depth = c->depth;
-	o.slot_size = c->slot_size;
-	o.regions = d.regions;
-	o.nregions = 2;
 	o.latency = c->latency ? &lat : NULL;
 
 	printed = capture_open(&o, &d.p, &err, msg, sizeof(msg));
-	if (err == -EINVAL && c->direct == IO_DIRECT_ON) {
-		printf("%-22s not run: %s\n", c->name, msg);
-		driver_free(&d);
+	if (!driver_opened(&d, io, err, msg))
 		return;
-	}
-	if (err)
-		fprintf(stderr, "%s\n", msg);
-	CHECK_INT(err, 0);
 	persist_report(d.p, &rep);
-	if (c->engine == IO_ENGINE_PWRITE) {
+	if (io->engine == IO_ENGINE_PWRITE) {
 		CHECK_STR(rep.engine, "pwrite");
 		CHECK_STR(rep.fallback_reason, NULL);
 		CHECK_STR(printed, "");
@@ -131,7 +111,7 @@ static void run(const struct config *c, uint64_t seed, bool expect_registered_fa
 		CHECK_STR(rep.engine, "io_uring");
 		CHECK_STR(printed, "");
 	}
-	CHECK_INT(rep.direct, c->direct == IO_DIRECT_ON || (c->direct == IO_DIRECT_AUTO && rep.direct));
+	CHECK_INT(rep.direct, io->direct == IO_DIRECT_ON || (io->direct == IO_DIRECT_AUTO && rep.direct));
 	if (rep.direct)
 		CHECK(rep.dio_align >= 512 && (rep.dio_align & (rep.dio_align - 1)) == 0);
 	else
@@ -143,38 +123,38 @@ static void run(const struct config *c, uint64_t seed, bool expect_registered_fa
 		size_t len = 1 + t_rand(&rng) % MAX_CHUNK;
 
 		CHECK_INT(driver_append(&d, len), 0);
-		CHECK_U64(persist_appended(d.p), d.appended);
+		CHECK_EQ(persist_appended(d.p), d.appended);
 		if (t_rand(&rng) % 3 == 0)
 			CHECK_INT(driver_reap(&d, false), 0);
 		/* Never padding: the file is never longer than what was appended. */
 		CHECK(fstat(persist_fd(d.p), &st) == 0);
-		CHECK_LE_U64(st.st_size, d.appended);
-		CHECK_LE_U64(persist_durable(d.p), d.appended);
+		CHECK_LE(st.st_size, d.appended);
+		CHECK_LE(persist_durable(d.p), d.appended);
 	}
 	CHECK_INT(persist_write_tail(d.p), 0);
 	while (d.fifo_len > 0)
 		CHECK_INT(driver_reap(&d, true), 0);
-	CHECK_U64(d.cookies_back, CHUNKS);
-	CHECK_U64(persist_durable(d.p), d.appended);
+	CHECK_EQ(d.cookies_back, CHUNKS);
+	CHECK_EQ(persist_durable(d.p), d.appended);
 	persist_report(d.p, &rep);
 	CHECK_INT(rep.error, 0);
 	CHECK_STR(rep.error_op, NULL);
-	CHECK_U64(rep.completions, rep.submissions);
+	CHECK_EQ(rep.completions, rep.submissions);
 	CHECK(rep.bytes_written >= d.appended);
-	CHECK_INT(rep.depth, c->depth);
-	CHECK(rep.max_in_flight >= 1 && rep.max_in_flight <= c->depth);
+	CHECK_INT(rep.depth, io->depth);
+	CHECK(rep.max_in_flight >= 1 && rep.max_in_flight <= io->depth);
 	CHECK(rep.mean_in_flight >= 1.0 && rep.mean_in_flight <= rep.max_in_flight);
 	CHECK(rep.short_writes <= rep.submissions);
 	if (c->latency)
-		CHECK_U64(lat.count, rep.completions);
+		CHECK_EQ(lat.count, rep.completions);
 	printf("%-22s %s direct=%d align=%u registered=%d slots/depth=%u writes=%" PRIu64
 	       " short=%" PRIu64 " retries=%" PRIu64 " in-flight max=%u mean=%.2f\n",
-	       c->name, rep.engine, rep.direct, rep.dio_align, rep.registered_buffers, rep.depth,
+	       io->name, rep.engine, rep.direct, rep.dio_align, rep.registered_buffers, rep.depth,
 	       rep.submissions, rep.short_writes, rep.retries, rep.max_in_flight,
 	       rep.mean_in_flight);
 
 	CHECK_INT(persist_close(d.p, &durable), 0);
-	CHECK_U64(durable, d.appended);
+	CHECK_EQ(durable, d.appended);
 	CHECK(file_matches_stream(path, seed, d.appended, true));
 	CHECK(stat(path, &st) == 0);
 	CHECK_INT(st.st_mode & 0777, 0640);
@@ -191,8 +171,8 @@ static void run(const struct config *c, uint64_t seed, bool expect_registered_fa
 static void run_unregistered(void)
 {
 	static const struct config cs[] = {
-		{ "unregistered-direct", IO_ENGINE_URING, IO_DIRECT_ON, 2, 0, false },
-		{ "unregistered-buffered", IO_ENGINE_URING, IO_DIRECT_OFF, 2, 0, false },
+		{ { "unregistered-direct", IO_ENGINE_URING, IO_DIRECT_ON, 2, 0 }, false },
+		{ { "unregistered-buffered", IO_ENGINE_URING, IO_DIRECT_OFF, 2, 0 }, false },
 	};
 	struct rlimit saved, small;
 	bool had_cap = t_cap_set(CAP_IPC_LOCK, true);

@@ -4,22 +4,7 @@
 
 #include "helpers.h"
 
-#include <errno.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#define ARENA (4u << 20)
-
-struct config {
-	const char *name;
-	enum io_engine engine;
-	enum io_direct direct;
-	unsigned depth;
-	size_t slot_size;
-};
-
-static const struct config configs[] = {
+static const struct io_case cases[] = {
 	{ "direct-small-slots", IO_ENGINE_URING, IO_DIRECT_ON, 2, 16384 },
 	{ "direct", IO_ENGINE_URING, IO_DIRECT_ON, 4, 0 },
 	{ "buffered", IO_ENGINE_URING, IO_DIRECT_OFF, 2, 0 },
@@ -32,9 +17,9 @@ static void check_tail(struct driver *d, const char *path)
 	struct stat st;
 
 	CHECK_INT(persist_write_tail(d->p), 0);
-	CHECK_U64(persist_durable(d->p), d->appended);
+	CHECK_EQ(persist_durable(d->p), d->appended);
 	CHECK(stat(path, &st) == 0);
-	CHECK_U64(st.st_size, d->appended);
+	CHECK_EQ(st.st_size, d->appended);
 	CHECK(file_matches_stream(path, d->seed, d->appended, true));
 }
 
@@ -47,9 +32,9 @@ static void append_n(struct driver *d, uint64_t *rng, unsigned n, size_t max)
 	}
 }
 
-static void run(const struct config *c, uint64_t seed)
+static void run(const struct io_case *c, uint64_t seed)
 {
-	struct persist_opts o = { 0 };
+	struct persist_opts o;
 	struct io_report rep;
 	struct driver d;
 	uint64_t rng = seed, durable = 0;
@@ -58,23 +43,10 @@ static void run(const struct config *c, uint64_t seed)
 	int err;
 
 	snprintf(path, sizeof(path), "%s/%s.out", t_tmpdir(), c->name);
-	driver_init(&d, seed, ARENA);
-	o.path = path;
-	o.engine = c->engine;
-	o.direct = c->direct;
-	o.depth = c->depth;
-	o.slot_size = c->slot_size;
-	o.regions = d.regions;
-	o.nregions = 2;
+	driver_start(&d, &o, c, path, seed);
 	err = persist_open(&o, &d.p, msg, sizeof(msg));
-	if (err == -EINVAL && c->direct == IO_DIRECT_ON) {
-		printf("%-18s not run: %s\n", c->name, msg);
-		driver_free(&d);
+	if (!driver_opened(&d, c, err, msg))
 		return;
-	}
-	if (err)
-		fprintf(stderr, "%s\n", msg);
-	CHECK_INT(err, 0);
 	persist_report(d.p, &rep);
 	CHECK_INT(rep.direct, c->direct == IO_DIRECT_ON);
 	align = rep.direct ? rep.dio_align : 4096;
@@ -109,7 +81,7 @@ static void run(const struct config *c, uint64_t seed)
 	       c->name, rep.engine, rep.direct, rep.dio_align, rep.submissions, rep.bytes_written,
 	       d.appended);
 	CHECK_INT(persist_close(d.p, &durable), 0);
-	CHECK_U64(durable, d.appended);
+	CHECK_EQ(durable, d.appended);
 	CHECK(file_matches_stream(path, seed, d.appended, true));
 	unlink(path);
 	driver_free(&d);
@@ -121,7 +93,7 @@ int main(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("directory %s\n", t_tmpdir());
-	for (i = 0; i < sizeof(configs) / sizeof(configs[0]); i++)
-		run(&configs[i], 500 + i);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		run(&cases[i], 500 + i);
 	return 0;
 }

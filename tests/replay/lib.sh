@@ -3,14 +3,15 @@
 #
 # replay_init makes a private directory under $DBCAP_REPLAY_TMPDIR (default
 # /var/tmp, a disk filesystem where O_DIRECT works), changes into it and
-# removes it at exit (DBCAP_REPLAY_KEEP=1 keeps it).  Programs and tools come
+# removes it at exit (DBCAP_REPLAY_KEEP=1 keeps it), after killing what the
+# test left running (PIDS): see tests/common/lib.sh.  Programs and tools come
 # from the environment that tests/replay/meson.build sets: DBCAP, COMPARE,
 # MKIMIX, PYTHON, TCPDUMP, STRACE, SCHEMA, VALIDATE, CORPUS.
 
-set -euo pipefail
-umask 022
-
 REPLAY_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/common/lib.sh
+source "$REPLAY_SRC/../common/lib.sh"
+
 PYTHON=${PYTHON:-/usr/bin/python3}
 TCPDUMP=${TCPDUMP:-tcpdump}
 STRACE=${STRACE:-strace}
@@ -19,62 +20,13 @@ VALIDATE=${VALIDATE:-$REPLAY_SRC/../stats/validate.py}
 CORPUS=${CORPUS:-$REPLAY_SRC/../../../shared/pcaps}
 # LeakSanitizer stops the world with ptrace, which fails under strace; the
 # leak check runs in the other tests.
-WORK=
-PIDS=()
 
-say() { printf '%s\n' "$*"; }
-fail() {
-	printf 'FAIL: %s\n' "$*" >&2
-	exit 1
-}
-skip() {
-	printf 'SKIP: %s\n' "$*" >&2
-	exit 77
-}
-
-replay_cleanup() {
-	local rc=$? pid
-	set +e
-	trap - ERR
-	for pid in "${PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	done
-	cd /
-	if [[ -n $WORK && -d $WORK ]]; then
-		if [[ -n ${DBCAP_REPLAY_KEEP:-} ]]; then
-			say "kept $WORK"
-		else
-			rm -rf --one-file-system "$WORK"
-		fi
-	fi
-	exit "$rc"
-}
-
+# replay_init: the programs and the corpus checked, then the private directory.
 replay_init() {
-	local base=${DBCAP_REPLAY_TMPDIR:-/var/tmp} v
-	# The programs' paths stay valid after the cd below.
-	for v in DBCAP COMPARE MKIMIX; do
-		if [[ -n ${!v:-} && ${!v} != /* ]]; then
-			printf -v "$v" '%s' "$PWD/${!v}"
-		fi
-	done
+	absolute_paths DBCAP COMPARE MKIMIX
 	[[ -x ${DBCAP:-} ]] || fail "DBCAP (the dbcap program) is not set"
 	[[ -d $CORPUS/tcpdump-tests ]] || fail "no capture corpus in $CORPUS (see ../shared/pcaps/README.md)"
-	WORK=$(mktemp -d "$base/dbcap-replay.XXXXXX")
-	trap replay_cleanup EXIT
-	trap 'exit 143' TERM
-	trap 'exit 130' INT
-	set -E
-	trap 'printf "FAIL: %s: line %s: \"%s\" exited %s\n" "${0##*/}" "$LINENO" "$BASH_COMMAND" "$?" >&2' ERR
-	cd "$WORK"
-}
-
-# need PROGRAM...: each must run, else the test fails naming it.
-need() {
-	local p
-	for p in "$@"; do
-		command -v "$p" >/dev/null || fail "$p is not installed (see tools/bootstrap.sh)"
-	done
+	work_init "${DBCAP_REPLAY_TMPDIR:-/var/tmp}" dbcap-replay "${DBCAP_REPLAY_KEEP:-}"
 }
 
 # run NAME EXPECTED_RC CMD...: runs CMD with its output in NAME.out/NAME.err;

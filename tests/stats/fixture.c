@@ -20,6 +20,18 @@ static void *zalloc_aligned(size_t size)
 	return p;
 }
 
+void fixture_empty(struct fixture *f)
+{
+	memset(f->reader, 0, sizeof(*f->reader));
+	hist_init(&f->reader->persist_latency);
+	for (unsigned i = 0; i < FX_WRITERS; i++) {
+		fx_set(&f->writers[i].generated, 0);
+		fx_set(&f->writers[i].generated_bytes, 0);
+		fx_set(&f->writers[i].dropped_bytes, 0);
+		memset(&f->lib[i], 0, sizeof(f->lib[i]));
+	}
+}
+
 int fixture_init(struct fixture *f)
 {
 	memset(f, 0, sizeof(*f));

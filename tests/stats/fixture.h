@@ -27,6 +27,12 @@ struct fixture {
 int fixture_init(struct fixture *f);
 void fixture_free(struct fixture *f);
 
+/*
+ * Nothing counted yet: the reader's counters and histogram and the
+ * writers' block counts back to zero (the rest of the report stays).
+ */
+void fixture_empty(struct fixture *f);
+
 /* Sets a relaxed atomic counter (the tests play every owner thread). */
 void fx_set(_Atomic uint64_t *p, uint64_t v);
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* hist: one thread records while another reads (relaxed, single writer); run it under -Db_sanitize=thread too. */
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -26,6 +28,7 @@ int main(void)
 	pthread_t t;
 	uint64_t last_count = 0, reads = 0;
 
+	t_keep_going = true; /* report every wrong value, not only the first */
 	h = malloc(sizeof(*h));
 	if (!h)
 		return 1;
@@ -37,31 +40,26 @@ int main(void)
 		uint64_t q = hist_quantile(h, 0.99);
 		uint64_t m = atomic_load_explicit(&h->max, memory_order_relaxed);
 		/* The owner's stores are seen in its program order by a reader of one variable. */
-		if (c < last_count) {
-			fprintf(stderr, "count went back: %" PRIu64 " after %" PRIu64 "\n", c, last_count);
-			check_failures++;
-		}
+		if (c < last_count)
+			t_fail(__FILE__, __LINE__, "count", "went back: %" PRIu64 " after %" PRIu64, c,
+			       last_count);
 		last_count = c;
-		if (q && (q < 100 || q > 100 + 9999 + 9999 / 32 + 1)) {
-			fprintf(stderr, "p99 %" PRIu64 " out of the recorded range\n", q);
-			check_failures++;
-		}
-		if (m > 100 + 9999) {
-			fprintf(stderr, "max %" PRIu64 " out of the recorded range\n", m);
-			check_failures++;
-		}
+		if (q && (q < 100 || q > 100 + 9999 + 9999 / 32 + 1))
+			t_fail(__FILE__, __LINE__, "p99", "%" PRIu64 " out of the recorded range", q);
+		if (m > 100 + 9999)
+			t_fail(__FILE__, __LINE__, "max", "%" PRIu64 " out of the recorded range", m);
 		reads++;
 	}
 	pthread_join(t, NULL);
 
-	CHECK_U64(atomic_load_explicit(&h->count, memory_order_relaxed), N);
-	CHECK_U64(atomic_load_explicit(&h->min, memory_order_relaxed), 100);
-	CHECK_U64(atomic_load_explicit(&h->max, memory_order_relaxed), 100 + 9999);
+	CHECK_EQ(atomic_load_explicit(&h->count, memory_order_relaxed), N);
+	CHECK_EQ(atomic_load_explicit(&h->min, memory_order_relaxed), 100);
+	CHECK_EQ(atomic_load_explicit(&h->max, memory_order_relaxed), 100 + 9999);
 	uint64_t total = 0;
 	for (unsigned i = 0; i < HIST_BUCKETS; i++)
 		total += atomic_load_explicit(&h->bucket[i], memory_order_relaxed);
-	CHECK_U64(total, N);
+	CHECK_EQ(total, N);
 	CHECK(reads > 0);
 	free(h);
-	return CHECK_RESULT();
+	return t_result();
 }

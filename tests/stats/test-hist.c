@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* hist: exact small values, bounded relative error, exact min/max/mean, empty and clamped histograms. */
+#include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -32,13 +34,13 @@ static uint64_t load(const _Atomic uint64_t *p)
 static void test_empty(struct hist *h)
 {
 	hist_init(h);
-	CHECK_U64(load(&h->count), 0);
-	CHECK_U64(load(&h->sum), 0);
-	CHECK_U64(load(&h->max), 0);
-	CHECK_U64(load(&h->min), UINT64_MAX);
-	CHECK_U64(hist_quantile(h, 0.0), 0);
-	CHECK_U64(hist_quantile(h, 0.5), 0);
-	CHECK_U64(hist_quantile(h, 1.0), 0);
+	CHECK_EQ(load(&h->count), 0);
+	CHECK_EQ(load(&h->sum), 0);
+	CHECK_EQ(load(&h->max), 0);
+	CHECK_EQ(load(&h->min), UINT64_MAX);
+	CHECK_EQ(hist_quantile(h, 0.0), 0);
+	CHECK_EQ(hist_quantile(h, 0.5), 0);
+	CHECK_EQ(hist_quantile(h, 1.0), 0);
 }
 
 /* Every value below 2^HIST_SUB_BITS has a bucket of its own. */
@@ -50,17 +52,17 @@ static void test_exact_small(struct hist *h)
 		hist_init(h);
 		hist_record(h, v);
 		hist_record(h, 1000000); /* keeps max (the clamp) out of the way */
-		CHECK_U64(hist_quantile(h, 0.5), v);
+		CHECK_EQ(hist_quantile(h, 0.5), v);
 	}
 	/* All of 0..31 once each: the k-th smallest is k - 1, at every rank. */
 	hist_init(h);
 	for (uint64_t v = 0; v < n; v++)
 		hist_record(h, v);
 	for (uint64_t k = 1; k <= n; k++)
-		CHECK_U64(hist_quantile(h, (double)k / (double)n), k - 1);
-	CHECK_U64(hist_quantile(h, 0.0), 0);
-	CHECK_U64(load(&h->min), 0);
-	CHECK_U64(load(&h->max), n - 1);
+		CHECK_EQ(hist_quantile(h, (double)k / (double)n), k - 1);
+	CHECK_EQ(hist_quantile(h, 0.0), 0);
+	CHECK_EQ(load(&h->min), 0);
+	CHECK_EQ(load(&h->max), n - 1);
 }
 
 /* The quantile is the upper bound of v's bucket: >= v, and less than v * (1 + 2^-S) above it. */
@@ -71,11 +73,9 @@ static void check_bound(struct hist *h, uint64_t v)
 	hist_record(h, (UINT64_C(1) << HIST_MAX_BITS) - 1);
 	uint64_t q = hist_quantile(h, 0.5);
 	bool exact = v < (1u << HIST_SUB_BITS);
-	if (q < v || (exact ? q != v : (double)(q - v) >= REL_ERR * (double)v)) {
-		fprintf(stderr, "bucket of %" PRIu64 " reports %" PRIu64 " (error %.5f)\n", v, q,
-			v ? (double)(q - v) / (double)v : 0.0);
-		check_failures++;
-	}
+	if (q < v || (exact ? q != v : (double)(q - v) >= REL_ERR * (double)v))
+		t_fail(__FILE__, __LINE__, "bucket bound", "bucket of %" PRIu64 " reports %" PRIu64
+		       " (error %.5f)", v, q, v ? (double)(q - v) / (double)v : 0.0);
 }
 
 static void test_single_values(struct hist *h)
@@ -110,10 +110,10 @@ static void check_distribution(struct hist *h, const char *name, uint64_t *v, si
 	}
 	qsort(v, n, sizeof(*v), cmp_u64);
 
-	CHECK_U64(load(&h->count), n);
-	CHECK_U64(load(&h->sum), sum);
-	CHECK_U64(load(&h->min), v[0]);
-	CHECK_U64(load(&h->max), v[n - 1]);
+	CHECK_EQ(load(&h->count), n);
+	CHECK_EQ(load(&h->sum), sum);
+	CHECK_EQ(load(&h->min), v[0]);
+	CHECK_EQ(load(&h->max), v[n - 1]);
 	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
 		/* the value at rank ceil(q * n), at least 1 */
 		size_t rank = (size_t)(qs[i] * (double)n);
@@ -123,11 +123,9 @@ static void check_distribution(struct hist *h, const char *name, uint64_t *v, si
 			rank = 1;
 		uint64_t want = v[rank - 1], got = hist_quantile(h, qs[i]);
 		if (got < want || (double)(got - want) >= REL_ERR * (double)want + 1e-9 ||
-		    got > v[n - 1]) {
-			fprintf(stderr, "%s: q %g: got %" PRIu64 ", true %" PRIu64 "\n", name, qs[i],
-				got, want);
-			check_failures++;
-		}
+		    got > v[n - 1])
+			t_fail(__FILE__, __LINE__, "quantile", "%s: q %g: got %" PRIu64 ", true %" PRIu64,
+			       name, qs[i], got, want);
 	}
 }
 
@@ -167,13 +165,13 @@ static void test_mean_min_max(struct hist *h)
 	hist_record(h, 7);
 	hist_record(h, 1000003);
 	hist_record(h, 123456789);
-	CHECK_U64(load(&h->count), 3);
-	CHECK_U64(load(&h->sum), 7 + 1000003 + 123456789);
-	CHECK_U64(load(&h->min), 7);
-	CHECK_U64(load(&h->max), 123456789);
+	CHECK_EQ(load(&h->count), 3);
+	CHECK_EQ(load(&h->sum), 7 + 1000003 + 123456789);
+	CHECK_EQ(load(&h->min), 7);
+	CHECK_EQ(load(&h->max), 123456789);
 	/* The top quantile never exceeds max, although its bucket reaches further. */
-	CHECK_U64(hist_quantile(h, 1.0), 123456789);
-	CHECK_U64(hist_quantile(h, 0.0), 7);
+	CHECK_EQ(hist_quantile(h, 1.0), 123456789);
+	CHECK_EQ(hist_quantile(h, 0.0), 7);
 }
 
 /* Values beyond 2^HIST_MAX_BITS share the last bucket; max stays exact. */
@@ -184,18 +182,19 @@ static void test_clamp(struct hist *h)
 	hist_init(h);
 	hist_record(h, UINT64_C(1) << 50);
 	hist_record(h, UINT64_MAX);
-	CHECK_U64(load(&h->max), UINT64_MAX);
-	CHECK_U64(load(&h->min), UINT64_C(1) << 50);
-	CHECK_U64(hist_quantile(h, 0.5), limit);
-	CHECK_U64(hist_quantile(h, 1.0), limit);
-	CHECK_U64(load(&h->bucket[HIST_BUCKETS - 1]), 2);
+	CHECK_EQ(load(&h->max), UINT64_MAX);
+	CHECK_EQ(load(&h->min), UINT64_C(1) << 50);
+	CHECK_EQ(hist_quantile(h, 0.5), limit);
+	CHECK_EQ(hist_quantile(h, 1.0), limit);
+	CHECK_EQ(load(&h->bucket[HIST_BUCKETS - 1]), 2);
 	hist_record(h, 0);
-	CHECK_U64(load(&h->min), 0);
-	CHECK_U64(hist_quantile(h, 0.0), 0);
+	CHECK_EQ(load(&h->min), 0);
+	CHECK_EQ(hist_quantile(h, 0.0), 0);
 }
 
 int main(void)
 {
+	t_keep_going = true; /* report every wrong value, not only the first */
 	struct hist *h = malloc(sizeof(*h));
 	if (!h)
 		return 1;
@@ -206,5 +205,5 @@ int main(void)
 	test_mean_min_max(h);
 	test_clamp(h);
 	free(h);
-	return CHECK_RESULT();
+	return t_result();
 }

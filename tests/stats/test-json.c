@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -31,7 +33,7 @@ static cJSON *render(const struct run_report *r, char **text_out)
 
 static void test_run_and_config(const cJSON *d)
 {
-	CHECK_U64(jnum(d, "schema_version"), STATS_SCHEMA_VERSION);
+	CHECK_EQ(jnum(d, "schema_version"), STATS_SCHEMA_VERSION);
 	CHECK_INT(jbool(d, "final"), 1);
 	CHECK_STR(jstr(d, "run.program"), "dbcap");
 	CHECK_STR(jstr(d, "run.version"), "0.1.0");
@@ -47,9 +49,9 @@ static void test_run_and_config(const cJSON *d)
 	CHECK_STR(jstr(d, "run.io_fallback_reason"), NULL);
 	CHECK_INT(jbool(d, "run.direct_io"), 1);
 	CHECK_INT(jbool(d, "run.sync_at_close"), 1);
-	CHECK_U64(jnum(d, "run.dio_align_bytes"), 4096);
+	CHECK_EQ(jnum(d, "run.dio_align_bytes"), 4096);
 	CHECK_INT(jbool(d, "run.registered_buffers"), 1);
-	CHECK_U64(jnum(d, "run.io_depth"), 8);
+	CHECK_EQ(jnum(d, "run.io_depth"), 8);
 	CHECK_STR(jstr(d, "run.io_error"), "write: No space left on device");
 	CHECK_INT(jbool(d, "run.mlocked"), 1);
 	CHECK_STR(jstr(d, "run.mlock_error"), NULL);
@@ -59,24 +61,24 @@ static void test_run_and_config(const cJSON *d)
 	CHECK_INT(jnum(d, "run.cpus.reader"), 1);
 	CHECK_INT(jbool(d, "run.cpus.oversubscribed"), 0);
 
-	CHECK_U64(jnum(d, "run.config.writers"), 2);
+	CHECK_EQ(jnum(d, "run.config.writers"), 2);
 	CHECK_INT(cJSON_GetArraySize(jget(d, "run.config.cpus")), 2);
 	CHECK_INT(jnum(d, "run.config.cpus.1"), 3);
 	CHECK_INT(jnum(d, "run.config.reader_cpu"), 1);
 	CHECK_STR(jstr(d, "run.config.layout"), "shared");
-	CHECK_U64(jnum(d, "run.config.buffers"), 4);
-	CHECK_U64(jnum(d, "run.config.buffer_size_bytes"), 65536); /* dbuf's rounded size */
+	CHECK_EQ(jnum(d, "run.config.buffers"), 4);
+	CHECK_EQ(jnum(d, "run.config.buffer_size_bytes"), 65536); /* dbuf's rounded size */
 	CHECK_STR(jstr(d, "run.config.on_full"), "drop");
 	CHECK_DBL(jnum(d, "run.config.duration_seconds"), 2.5);
-	CHECK_U64(jnum(d, "run.config.count"), 115);
-	CHECK_U64(jnum(d, "run.config.block_min_bytes"), 10);
-	CHECK_U64(jnum(d, "run.config.block_max_bytes"), 5000);
-	CHECK_U64(jnum(d, "run.config.writer_work"), 7);
-	CHECK_U64(jnum(d, "run.config.reader_work"), 0);
+	CHECK_EQ(jnum(d, "run.config.count"), 115);
+	CHECK_EQ(jnum(d, "run.config.block_min_bytes"), 10);
+	CHECK_EQ(jnum(d, "run.config.block_max_bytes"), 5000);
+	CHECK_EQ(jnum(d, "run.config.writer_work"), 7);
+	CHECK_EQ(jnum(d, "run.config.reader_work"), 0);
 	CHECK_STR(jstr(d, "run.config.io_engine"), "uring");
 	CHECK_STR(jstr(d, "run.config.direct"), "auto");
 	CHECK_STR(jstr(d, "run.config.sync"), "auto");
-	CHECK_U64(jnum(d, "run.config.io_depth"), 8);
+	CHECK_EQ(jnum(d, "run.config.io_depth"), 8);
 	CHECK_DBL(jnum(d, "run.config.flush_age_seconds"), 0.25);
 	CHECK_STR(jstr(d, "run.config.stats_file"), "/tmp/stats.json");
 	CHECK_DBL(jnum(d, "run.config.stats_interval_seconds"), 1.0);
@@ -88,101 +90,101 @@ static void test_run_and_config(const cJSON *d)
 
 static void test_counters(const cJSON *d, const char *text)
 {
-	CHECK_U64(jnum(d, "totals.generated_blocks"), 115);
-	CHECK_U64(jnum(d, "totals.generated_bytes"), 79700);
-	CHECK_U64(jnum(d, "totals.persisted_blocks"), 100);
-	CHECK_U64(jnum(d, "totals.persisted_bytes"), 18500);
-	CHECK_U64(jnum(d, "totals.file_bytes"), 22196);
-	CHECK_U64(jnum(d, "totals.dropped_blocks"), 15);
-	CHECK_U64(jnum(d, "totals.dropped_bytes"), 61200);
-	CHECK_U64(jnum(d, "totals.pending_blocks"), 0);
-	CHECK_U64(jnum(d, "totals.dropped.full"), 5);
-	CHECK_U64(jnum(d, "totals.dropped.too_big"), 1);
-	CHECK_U64(jnum(d, "totals.dropped.zero"), 2);
-	CHECK_U64(jnum(d, "totals.dropped.closed"), 3);
-	CHECK_U64(jnum(d, "totals.dropped.io_error"), 4);
+	CHECK_EQ(jnum(d, "totals.generated_blocks"), 115);
+	CHECK_EQ(jnum(d, "totals.generated_bytes"), 79700);
+	CHECK_EQ(jnum(d, "totals.persisted_blocks"), 100);
+	CHECK_EQ(jnum(d, "totals.persisted_bytes"), 18500);
+	CHECK_EQ(jnum(d, "totals.file_bytes"), 22196);
+	CHECK_EQ(jnum(d, "totals.dropped_blocks"), 15);
+	CHECK_EQ(jnum(d, "totals.dropped_bytes"), 61200);
+	CHECK_EQ(jnum(d, "totals.pending_blocks"), 0);
+	CHECK_EQ(jnum(d, "totals.dropped.full"), 5);
+	CHECK_EQ(jnum(d, "totals.dropped.too_big"), 1);
+	CHECK_EQ(jnum(d, "totals.dropped.zero"), 2);
+	CHECK_EQ(jnum(d, "totals.dropped.closed"), 3);
+	CHECK_EQ(jnum(d, "totals.dropped.io_error"), 4);
 	CHECK_INT(cJSON_GetArraySize(jget(d, "totals.dropped")), DROP_REASONS);
 
 	/* 50 x 10, 40 x 100, 9 x 1000, 1 x 5000 */
-	CHECK_U64(jnum(d, "block_sizes.min_bytes"), 10);
-	CHECK_U64(jnum(d, "block_sizes.max_bytes"), 5000);
+	CHECK_EQ(jnum(d, "block_sizes.min_bytes"), 10);
+	CHECK_EQ(jnum(d, "block_sizes.max_bytes"), 5000);
 	CHECK_DBL(jnum(d, "block_sizes.mean_bytes"), 185.0);
-	CHECK_U64(jnum(d, "block_sizes.p50_bytes"), 10);
-	CHECK_U64(jnum(d, "block_sizes.p90_bytes"), 100);
-	CHECK_U64(jnum(d, "block_sizes.p99_bytes"), 1000);
-	CHECK_U64(jnum(d, "block_sizes.p999_bytes"), 5000);
+	CHECK_EQ(jnum(d, "block_sizes.p50_bytes"), 10);
+	CHECK_EQ(jnum(d, "block_sizes.p90_bytes"), 100);
+	CHECK_EQ(jnum(d, "block_sizes.p99_bytes"), 1000);
+	CHECK_EQ(jnum(d, "block_sizes.p999_bytes"), 5000);
 	CHECK_INT(cJSON_GetArraySize(jget(d, "block_sizes.counts")), 4);
-	CHECK_U64(jnum(d, "block_sizes.counts.0.0"), 10);
-	CHECK_U64(jnum(d, "block_sizes.counts.0.1"), 50);
-	CHECK_U64(jnum(d, "block_sizes.counts.1.0"), 100);
-	CHECK_U64(jnum(d, "block_sizes.counts.1.1"), 40);
-	CHECK_U64(jnum(d, "block_sizes.counts.2.0"), 1000);
-	CHECK_U64(jnum(d, "block_sizes.counts.2.1"), 9);
-	CHECK_U64(jnum(d, "block_sizes.counts.3.0"), 5000);
-	CHECK_U64(jnum(d, "block_sizes.counts.3.1"), 1);
+	CHECK_EQ(jnum(d, "block_sizes.counts.0.0"), 10);
+	CHECK_EQ(jnum(d, "block_sizes.counts.0.1"), 50);
+	CHECK_EQ(jnum(d, "block_sizes.counts.1.0"), 100);
+	CHECK_EQ(jnum(d, "block_sizes.counts.1.1"), 40);
+	CHECK_EQ(jnum(d, "block_sizes.counts.2.0"), 1000);
+	CHECK_EQ(jnum(d, "block_sizes.counts.2.1"), 9);
+	CHECK_EQ(jnum(d, "block_sizes.counts.3.0"), 5000);
+	CHECK_EQ(jnum(d, "block_sizes.counts.3.1"), 1);
 
 	CHECK_INT(cJSON_GetArraySize(jget(d, "writers")), 2);
-	CHECK_U64(jnum(d, "writers.0.id"), 0);
+	CHECK_EQ(jnum(d, "writers.0.id"), 0);
 	CHECK_INT(jnum(d, "writers.0.cpu"), 2);
-	CHECK_U64(jnum(d, "writers.0.tid"), 4242);
-	CHECK_U64(jnum(d, "writers.0.generated_blocks"), 60);
-	CHECK_U64(jnum(d, "writers.0.generated_bytes"), 6000);
-	CHECK_U64(jnum(d, "writers.0.committed_blocks"), 53);
-	CHECK_U64(jnum(d, "writers.0.committed_bytes"), 5500);
-	CHECK_U64(jnum(d, "writers.0.dropped_bytes"), 500);
-	CHECK_U64(jnum(d, "writers.0.dropped.full"), 5);
-	CHECK_U64(jnum(d, "writers.0.dropped.zero"), 2);
-	CHECK_U64(jnum(d, "writers.0.dropped.too_big"), 0);
-	CHECK_U64(jnum(d, "writers.0.seals"), 6);
-	CHECK_U64(jnum(d, "writers.0.write_latency_ns.count"), 3);
+	CHECK_EQ(jnum(d, "writers.0.tid"), 4242);
+	CHECK_EQ(jnum(d, "writers.0.generated_blocks"), 60);
+	CHECK_EQ(jnum(d, "writers.0.generated_bytes"), 6000);
+	CHECK_EQ(jnum(d, "writers.0.committed_blocks"), 53);
+	CHECK_EQ(jnum(d, "writers.0.committed_bytes"), 5500);
+	CHECK_EQ(jnum(d, "writers.0.dropped_bytes"), 500);
+	CHECK_EQ(jnum(d, "writers.0.dropped.full"), 5);
+	CHECK_EQ(jnum(d, "writers.0.dropped.zero"), 2);
+	CHECK_EQ(jnum(d, "writers.0.dropped.too_big"), 0);
+	CHECK_EQ(jnum(d, "writers.0.seals"), 6);
+	CHECK_EQ(jnum(d, "writers.0.write_latency_ns.count"), 3);
 	CHECK_DBL(jnum(d, "writers.0.write_latency_ns.mean"), 200.0);
-	CHECK_U64(jnum(d, "writers.0.write_latency_ns.min"), 100);
+	CHECK_EQ(jnum(d, "writers.0.write_latency_ns.min"), 100);
 	/* 200 lies in the bucket [200, 203] (width 4 above 128) */
-	CHECK_U64(jnum(d, "writers.0.write_latency_ns.p50"), 203);
-	CHECK_U64(jnum(d, "writers.0.write_latency_ns.p9999"), 300);
-	CHECK_U64(jnum(d, "writers.0.write_latency_ns.max"), 300);
-	CHECK_U64(jnum(d, "writers.1.id"), 1);
-	CHECK_U64(jnum(d, "writers.1.tid"), 4243);
-	CHECK_U64(jnum(d, "writers.1.dropped.too_big"), 1);
-	CHECK_U64(jnum(d, "writers.1.dropped.closed"), 3);
-	CHECK_U64(jnum(d, "writers.1.full_waits"), 9);
-	CHECK_U64(jnum(d, "writers.1.yields"), 11);
+	CHECK_EQ(jnum(d, "writers.0.write_latency_ns.p50"), 203);
+	CHECK_EQ(jnum(d, "writers.0.write_latency_ns.p9999"), 300);
+	CHECK_EQ(jnum(d, "writers.0.write_latency_ns.max"), 300);
+	CHECK_EQ(jnum(d, "writers.1.id"), 1);
+	CHECK_EQ(jnum(d, "writers.1.tid"), 4243);
+	CHECK_EQ(jnum(d, "writers.1.dropped.too_big"), 1);
+	CHECK_EQ(jnum(d, "writers.1.dropped.closed"), 3);
+	CHECK_EQ(jnum(d, "writers.1.full_waits"), 9);
+	CHECK_EQ(jnum(d, "writers.1.yields"), 11);
 	/* the empty histogram: zeros, not UINT64_MAX */
-	CHECK_U64(jnum(d, "writers.1.write_latency_ns.count"), 0);
-	CHECK_U64(jnum(d, "writers.1.write_latency_ns.min"), 0);
+	CHECK_EQ(jnum(d, "writers.1.write_latency_ns.count"), 0);
+	CHECK_EQ(jnum(d, "writers.1.write_latency_ns.min"), 0);
 	CHECK_DBL(jnum(d, "writers.1.write_latency_ns.mean"), 0.0);
-	CHECK_U64(jnum(d, "writers.1.write_latency_ns.p99"), 0);
-	CHECK_U64(jnum(d, "writers.1.write_latency_ns.max"), 0);
+	CHECK_EQ(jnum(d, "writers.1.write_latency_ns.p99"), 0);
+	CHECK_EQ(jnum(d, "writers.1.write_latency_ns.max"), 0);
 
 	CHECK_INT(jnum(d, "reader.cpu"), 1);
-	CHECK_U64(jnum(d, "reader.chunks"), 12);
-	CHECK_U64(jnum(d, "reader.chunk_bytes"), 22100);
-	CHECK_U64(jnum(d, "reader.flushes"), 3);
-	CHECK_U64(jnum(d, "reader.effective_flushes"), 2);
-	CHECK_U64(jnum(d, "reader.stalled_polls"), 17);
-	CHECK_U64(jnum(d, "reader.submissions"), 12);
-	CHECK_U64(jnum(d, "reader.completions"), 12);
-	CHECK_U64(jnum(d, "reader.short_writes"), 1);
-	CHECK_U64(jnum(d, "reader.retries"), 2);
-	CHECK_U64(jnum(d, "reader.bytes_written"), 24576);
-	CHECK_U64(jnum(d, "reader.max_in_flight"), 5);
+	CHECK_EQ(jnum(d, "reader.chunks"), 12);
+	CHECK_EQ(jnum(d, "reader.chunk_bytes"), 22100);
+	CHECK_EQ(jnum(d, "reader.flushes"), 3);
+	CHECK_EQ(jnum(d, "reader.effective_flushes"), 2);
+	CHECK_EQ(jnum(d, "reader.stalled_polls"), 17);
+	CHECK_EQ(jnum(d, "reader.submissions"), 12);
+	CHECK_EQ(jnum(d, "reader.completions"), 12);
+	CHECK_EQ(jnum(d, "reader.short_writes"), 1);
+	CHECK_EQ(jnum(d, "reader.retries"), 2);
+	CHECK_EQ(jnum(d, "reader.bytes_written"), 24576);
+	CHECK_EQ(jnum(d, "reader.max_in_flight"), 5);
 	CHECK_DBL(jnum(d, "reader.mean_in_flight"), 2.5);
-	CHECK_U64(jnum(d, "reader.persist_latency_ns.count"), 1000);
+	CHECK_EQ(jnum(d, "reader.persist_latency_ns.count"), 1000);
 	CHECK_DBL(jnum(d, "reader.persist_latency_ns.mean"), 500500.0);
-	CHECK_U64(jnum(d, "reader.persist_latency_ns.min"), 1000);
-	CHECK_U64(jnum(d, "reader.persist_latency_ns.max"), 1000000);
+	CHECK_EQ(jnum(d, "reader.persist_latency_ns.min"), 1000);
+	CHECK_EQ(jnum(d, "reader.persist_latency_ns.max"), 1000000);
 	double p50 = jnum(d, "reader.persist_latency_ns.p50");
 	CHECK(p50 >= 500000 && p50 < 500000 * (1 + 1.0 / 32));
 
 	CHECK_DBL(jnum(d, "throughput.blocks_per_second"), 50.0);
 	CHECK_DBL(jnum(d, "throughput.bytes_per_second"), 9250.0);
 
-	CHECK_U64(jnum(d, "reconciliation.generated_blocks"), 115);
-	CHECK_U64(jnum(d, "reconciliation.persisted_blocks"), 100);
-	CHECK_U64(jnum(d, "reconciliation.dropped_blocks"), 15);
-	CHECK_U64(jnum(d, "reconciliation.generated_bytes"), 79700);
-	CHECK_U64(jnum(d, "reconciliation.persisted_bytes"), 18500);
-	CHECK_U64(jnum(d, "reconciliation.dropped_bytes"), 61200);
+	CHECK_EQ(jnum(d, "reconciliation.generated_blocks"), 115);
+	CHECK_EQ(jnum(d, "reconciliation.persisted_blocks"), 100);
+	CHECK_EQ(jnum(d, "reconciliation.dropped_blocks"), 15);
+	CHECK_EQ(jnum(d, "reconciliation.generated_bytes"), 79700);
+	CHECK_EQ(jnum(d, "reconciliation.persisted_bytes"), 18500);
+	CHECK_EQ(jnum(d, "reconciliation.dropped_bytes"), 61200);
 	CHECK_INT(jbool(d, "reconciliation.consistent"), 1);
 
 	/* The seed is above 2^53: it must come out exact, not rounded through a double. */
@@ -194,13 +196,28 @@ static void test_no_numeric_strings(const cJSON *item, const char *where)
 {
 	for (const cJSON *c = item->child; c; c = c->next) {
 		if (cJSON_IsString(c) && c->valuestring[0] >= '0' && c->valuestring[0] <= '9' &&
-		    strcmp(c->string, "version") != 0 && !strstr(c->string, "_time")) {
-			fprintf(stderr, "%s.%s is the string \"%s\"\n", where, c->string,
-				c->valuestring);
-			check_failures++;
-		}
+		    strcmp(c->string, "version") != 0 && !strstr(c->string, "_time"))
+			t_fail(__FILE__, __LINE__, "a number", "%s.%s is the string \"%s\"", where,
+			       c->string, c->valuestring);
 		test_no_numeric_strings(c, c->string ? c->string : where);
 	}
+}
+
+/*
+ * With *counter set to value for one rendering: the verdict (1, 0, or -1
+ * for null) and the pending blocks.  The counter is put back afterwards.
+ */
+static void check_verdict(const struct run_report *r, _Atomic uint64_t *counter, uint64_t value,
+			  int consistent, uint64_t pending)
+{
+	uint64_t was = atomic_load_explicit(counter, memory_order_relaxed);
+
+	fx_set(counter, value);
+	cJSON *d = render(r, NULL);
+	CHECK_INT(jbool(d, "reconciliation.consistent"), consistent);
+	CHECK_EQ(jnum(d, "totals.pending_blocks"), pending);
+	cJSON_Delete(d);
+	fx_set(counter, was);
 }
 
 static void test_verdicts(struct fixture *f)
@@ -209,28 +226,11 @@ static void test_verdicts(struct fixture *f)
 	cJSON *d;
 
 	/* One block short: inconsistent, and one block pending. */
-	fx_set(&f->reader->blocks, 99);
-	d = render(r, NULL);
-	CHECK_INT(jbool(d, "reconciliation.consistent"), 0);
-	CHECK_U64(jnum(d, "totals.pending_blocks"), 1);
-	cJSON_Delete(d);
-	fx_set(&f->reader->blocks, 100);
-
+	check_verdict(r, &f->reader->blocks, 99, 0, 1);
 	/* Blocks agree but one byte is missing: inconsistent all the same. */
-	fx_set(&f->reader->block_bytes, 18499);
-	d = render(r, NULL);
-	CHECK_INT(jbool(d, "reconciliation.consistent"), 0);
-	CHECK_U64(jnum(d, "totals.pending_blocks"), 0);
-	cJSON_Delete(d);
-	fx_set(&f->reader->block_bytes, 18500);
-
+	check_verdict(r, &f->reader->block_bytes, 18499, 0, 0);
 	/* More persisted than generated (a double count): inconsistent, pending clamped at 0. */
-	fx_set(&f->reader->blocks, 116);
-	d = render(r, NULL);
-	CHECK_INT(jbool(d, "reconciliation.consistent"), 0);
-	CHECK_U64(jnum(d, "totals.pending_blocks"), 0);
-	cJSON_Delete(d);
-	fx_set(&f->reader->blocks, 100);
+	check_verdict(r, &f->reader->blocks, 116, 0, 0);
 
 	/* A periodic snapshot: no verdict, even when the numbers agree. */
 	r->final = false;
@@ -277,7 +277,7 @@ static void test_degraded(struct fixture *f)
 	CHECK_INT(jbool(d, "run.sync_at_close"), 0);
 	CHECK_STR(jstr(d, "run.config.sync"), "off");
 	CHECK_STR(jstr(d, "run.config.config_file"), "/etc/dbcap.json");
-	CHECK_U64(jnum(d, "run.config.buffer_size_bytes"), 65000);
+	CHECK_EQ(jnum(d, "run.config.buffer_size_bytes"), 65000);
 	cJSON_Delete(d);
 
 	r->io = saved;
@@ -296,22 +296,15 @@ static void test_empty(void)
 	struct fixture f;
 	if (fixture_init(&f) < 0)
 		exit(1);
-	memset(f.reader, 0, sizeof(*f.reader));
-	hist_init(&f.reader->persist_latency);
-	for (unsigned i = 0; i < FX_WRITERS; i++) {
-		fx_set(&f.writers[i].generated, 0);
-		fx_set(&f.writers[i].generated_bytes, 0);
-		fx_set(&f.writers[i].dropped_bytes, 0);
-		memset(&f.lib[i], 0, sizeof(f.lib[i]));
-	}
+	fixture_empty(&f);
 	f.report.duration_seconds = 0;
 	cJSON *d = render(&f.report, NULL);
-	CHECK_U64(jnum(d, "block_sizes.min_bytes"), 0);
-	CHECK_U64(jnum(d, "block_sizes.p999_bytes"), 0);
+	CHECK_EQ(jnum(d, "block_sizes.min_bytes"), 0);
+	CHECK_EQ(jnum(d, "block_sizes.p999_bytes"), 0);
 	CHECK_DBL(jnum(d, "block_sizes.mean_bytes"), 0.0);
 	CHECK_INT(cJSON_GetArraySize(jget(d, "block_sizes.counts")), 0);
 	CHECK_DBL(jnum(d, "throughput.bytes_per_second"), 0.0);
-	CHECK_U64(jnum(d, "reader.persist_latency_ns.min"), 0);
+	CHECK_EQ(jnum(d, "reader.persist_latency_ns.min"), 0);
 	CHECK_INT(jbool(d, "reconciliation.consistent"), 1);
 	cJSON_Delete(d);
 	fixture_free(&f);
@@ -325,8 +318,7 @@ static void test_summary(struct fixture *f)
 	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
 
 	if (fd < 0 || saved < 0) {
-		perror("summary capture");
-		check_failures++;
+		t_fail(__FILE__, __LINE__, "summary capture", "%s", strerror(errno));
 		return;
 	}
 	unlink(path);
@@ -350,6 +342,7 @@ int main(void)
 	struct fixture f;
 	char *text;
 
+	t_keep_going = true; /* report every wrong value, not only the first */
 	if (fixture_init(&f) < 0)
 		return 1;
 	CHECK(stats_to_json(NULL) == NULL);
@@ -373,5 +366,5 @@ int main(void)
 	free(text);
 
 	fixture_free(&f);
-	return CHECK_RESULT();
+	return t_result();
 }

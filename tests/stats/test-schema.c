@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,10 +21,8 @@ static void emit(const struct run_report *r, const char *name)
 	char *path = files[nfiles++];
 	snprintf(path, sizeof(files[0]), "%s/%s.json", dir, name);
 	int ret = stats_write_json(r, path);
-	if (ret != 0) {
-		fprintf(stderr, "stats_write_json(%s): %s\n", path, strerror(-ret));
-		check_failures++;
-	}
+	if (ret != 0)
+		t_fail(__FILE__, __LINE__, "stats_write_json", "%s: %s", path, strerror(-ret));
 }
 
 /* Runs the validator; its exit status. */
@@ -43,6 +43,7 @@ int main(int argc, char **argv)
 {
 	struct fixture f;
 
+	t_keep_going = true; /* report every wrong value, not only the first */
 	if (argc != 4) {
 		fprintf(stderr, "usage: %s PYTHON validate.py stats.schema.json\n", argv[0]);
 		return 1;
@@ -76,14 +77,7 @@ int main(int argc, char **argv)
 	f.opts.output = NULL;
 	r->output = NULL;
 	r->duration_seconds = 0;
-	memset(f.reader, 0, sizeof(*f.reader));
-	hist_init(&f.reader->persist_latency);
-	for (unsigned i = 0; i < FX_WRITERS; i++) {
-		fx_set(&f.writers[i].generated, 0);
-		fx_set(&f.writers[i].generated_bytes, 0);
-		fx_set(&f.writers[i].dropped_bytes, 0);
-		memset(&f.lib[i], 0, sizeof(f.lib[i]));
-	}
+	fixture_empty(&f);
 	emit(r, "degraded-empty");
 
 	/* Large: counters beyond 2^53 and every block size persisted. */
@@ -114,7 +108,7 @@ int main(int argc, char **argv)
 		unlink(files[i]);
 	CHECK(rmdir(dir) == 0);
 	fixture_free(&f);
-	if (!check_failures && st == 77)
+	if (!t_failures && st == 77)
 		return 77;
-	return CHECK_RESULT();
+	return t_result();
 }

@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -68,7 +70,7 @@ static void check_file(const char *path, const struct run_report *r)
 	CHECK(want && got);
 	if (want && got) {
 		size_t n = strlen(want);
-		CHECK_U64(strlen(got), n + 1);
+		CHECK_EQ(strlen(got), n + 1);
 		CHECK(strncmp(got, want, n) == 0);
 		CHECK(got[n] == '\n');
 	}
@@ -83,6 +85,7 @@ int main(void)
 	struct fixture f;
 	char path[256], names[1024];
 
+	t_keep_going = true; /* report every wrong value, not only the first */
 	if (fixture_init(&f) < 0 || !mkdtemp(dir))
 		return 1;
 	snprintf(path, sizeof(path), "%s/stats.json", dir);
@@ -113,8 +116,7 @@ int main(void)
 		CHECK_INT(stats_write_json(&f.report, "relative.json"), 0);
 		check_file("relative.json", &f.report);
 		unlink("relative.json");
-		if (chdir(cwd) != 0)
-			check_failures++;
+		CHECK(chdir(cwd) == 0);
 	}
 
 	/* A missing directory: -ENOENT, nothing created. */
@@ -153,5 +155,5 @@ int main(void)
 	unlink(path);
 	CHECK(rmdir(dir) == 0); /* fails if anything was left behind */
 	fixture_free(&f);
-	return CHECK_RESULT();
+	return t_result();
 }

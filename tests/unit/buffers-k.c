@@ -69,10 +69,7 @@ static void run(enum dbuf_layout layout, unsigned k)
 	CHECK_EQ(ws.drop_full, 3);
 	CHECK_EQ(ws.blocks, 4 * k); /* 2K + 1 + (2K - 1) */
 
-	dbuf_close(db);
-	t_drain_closed(db, &s, 1);
-	t_stream_free(&s);
-	dbuf_destroy(db);
+	t_close_drain(db, &s, 1);
 }
 
 int main(int argc, char **argv)

@@ -3,38 +3,11 @@
 #define _GNU_SOURCE
 #include "common.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-const char *t_name = "test";
-
-void t_fail(const char *file, int line, const char *expr, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "FAIL %s: %s:%d: %s: ", t_name, file, line, expr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(T_EXIT_FAIL);
-}
-
-void t_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s: ", t_name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
 
 enum dbuf_layout t_layout_arg(int argc, char **argv)
 {
@@ -51,17 +24,25 @@ enum dbuf_layout t_layout_arg(int argc, char **argv)
 	return layout;
 }
 
-struct dbuf *t_create(enum dbuf_layout layout, unsigned writers, unsigned buffers,
-		      size_t buffer_size, enum dbuf_on_full policy)
+struct dbuf_config t_config(enum dbuf_layout layout, unsigned writers, unsigned buffers,
+			    size_t buffer_size)
 {
 	struct dbuf_config cfg;
-	struct dbuf *db = NULL;
 
 	dbuf_config_init(&cfg);
 	cfg.layout = layout;
 	cfg.writers = writers;
 	cfg.buffers = buffers;
 	cfg.buffer_size = buffer_size;
+	return cfg;
+}
+
+struct dbuf *t_create(enum dbuf_layout layout, unsigned writers, unsigned buffers,
+		      size_t buffer_size, enum dbuf_on_full policy)
+{
+	struct dbuf_config cfg = t_config(layout, writers, buffers, buffer_size);
+	struct dbuf *db = NULL;
+
 	cfg.on_full = policy;
 	int r = dbuf_create(&cfg, &db);
 	if (r != 0)
@@ -229,6 +210,35 @@ unsigned t_drain_closed(struct dbuf *db, struct t_stream *streams, unsigned nstr
 	/* ENODATA is final. */
 	CHECK_RES(dbuf_reader_next(db, &c), DBUF_ENODATA);
 	return chunks;
+}
+
+unsigned t_close_drain(struct dbuf *db, struct t_stream *streams, unsigned nstreams)
+{
+	dbuf_close(db);
+	unsigned chunks = t_drain_closed(db, streams, nstreams);
+	for (unsigned i = 0; i < nstreams; i++)
+		t_stream_free(&streams[i]);
+	dbuf_destroy(db);
+	return chunks;
+}
+
+void *t_job_main(void *arg)
+{
+	struct t_job *j = arg;
+	struct dbuf_writer *w = dbuf_writer(j->db, j->id);
+
+	if (j->reserve) {
+		void *where;
+		j->result = dbuf_reserve(w, j->len, &where);
+		if (j->result == DBUF_OK) {
+			t_pattern(where, j->len, j->tag);
+			dbuf_commit(w);
+		}
+	} else {
+		j->result = t_write(w, j->len, j->tag);
+	}
+	atomic_store(&j->done, true);
+	return NULL;
 }
 
 void t_msleep(unsigned ms)

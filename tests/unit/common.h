@@ -1,55 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * common.h - what every unit test of the buffer library shares: assertion
- * macros that print both values, a buffer factory, deterministic block
- * patterns, and a reader wrapper that checks each chunk against the contract
- * of dbuf_reader_next() (data inside its region, owner field, length bound).
- *
- * A failed assertion prints where and why and exits with T_EXIT_FAIL at once:
- * the tests are small, and the first broken promise is the interesting one.
+ * common.h - what every unit test of the buffer library shares beyond the
+ * assertions of tests/common/check.h: CHECK_RES for library results, a
+ * buffer factory, deterministic block patterns, and a reader wrapper that
+ * checks each chunk against the contract of dbuf_reader_next() (data inside
+ * its region, owner field, length bound).
  */
 #ifndef DBUF_TEST_COMMON_H
 #define DBUF_TEST_COMMON_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "check.h"
 #include "dbuf.h"
-
-#define T_EXIT_PASS 0
-#define T_EXIT_FAIL 1
-#define T_EXIT_SKIP 77
-
-/* The name the test runs under (argv[0] and layout), for failure messages. */
-extern const char *t_name;
-
-#if defined(__GNUC__)
-#define T_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define T_NORETURN __attribute__((noreturn))
-#else
-#define T_PRINTF(f, a)
-#define T_NORETURN
-#endif
-
-T_NORETURN T_PRINTF(4, 5)
-void t_fail(const char *file, int line, const char *expr, const char *fmt, ...);
-void t_log(const char *fmt, ...) T_PRINTF(1, 2);
-
-/* Unsigned comparisons: both sides are printed as unsigned 64-bit numbers. */
-#define T_CMP_U(a, op, b)                                                          \
-	do {                                                                       \
-		unsigned long long t_a_ = (unsigned long long)(a);                 \
-		unsigned long long t_b_ = (unsigned long long)(b);                 \
-		if (!(t_a_ op t_b_))                                               \
-			t_fail(__FILE__, __LINE__, #a " " #op " " #b,              \
-			       "%llu " #op " %llu is false", t_a_, t_b_);          \
-	} while (0)
-#define CHECK_EQ(a, b) T_CMP_U(a, ==, b)
-#define CHECK_NE(a, b) T_CMP_U(a, !=, b)
-#define CHECK_LT(a, b) T_CMP_U(a, <, b)
-#define CHECK_LE(a, b) T_CMP_U(a, <=, b)
-#define CHECK_GE(a, b) T_CMP_U(a, >=, b)
 
 /* Library results: both sides printed with their dbuf_strerror() text. */
 #define CHECK_RES(got, want)                                                       \
@@ -61,25 +27,15 @@ void t_log(const char *fmt, ...) T_PRINTF(1, 2);
 			       dbuf_strerror(t_g_), t_w_, dbuf_strerror(t_w_));    \
 	} while (0)
 
-#define CHECK_PTR_EQ(a, b)                                                         \
-	do {                                                                       \
-		const void *t_a_ = (a), *t_b_ = (b);                               \
-		if (t_a_ != t_b_)                                                  \
-			t_fail(__FILE__, __LINE__, #a " == " #b, "%p != %p",       \
-			       t_a_, t_b_);                                        \
-	} while (0)
-
-#define CHECK(cond)                                                                \
-	do {                                                                       \
-		if (!(cond))                                                       \
-			t_fail(__FILE__, __LINE__, #cond, "is false");             \
-	} while (0)
-
 /*
  * Reads argv[1] as a layout name ("per-writer", "shared", "mutex") and sets
  * t_name; exits T_EXIT_FAIL with a usage line when it is missing or unknown.
  */
 enum dbuf_layout t_layout_arg(int argc, char **argv);
+
+/* A configuration with these fields set and the defaults for the rest. */
+struct dbuf_config t_config(enum dbuf_layout layout, unsigned writers, unsigned buffers,
+			    size_t buffer_size);
 
 /* dbuf_create() or exit; spin_limit is left at its default. */
 struct dbuf *t_create(enum dbuf_layout layout, unsigned writers, unsigned buffers,
@@ -138,6 +94,29 @@ void t_stream_free(struct t_stream *s);
  * Returns the number of chunks.  Fails after too many DBUF_EAGAIN in a row.
  */
 unsigned t_drain_closed(struct dbuf *db, struct t_stream *streams, unsigned nstreams);
+
+/*
+ * The end of most tests: dbuf_close(), t_drain_closed() of the streams, then
+ * the streams and the buffer freed.  Returns the number of chunks drained.
+ */
+unsigned t_close_drain(struct dbuf *db, struct t_stream *streams, unsigned nstreams);
+
+/*
+ * One block written from a thread of its own (pthread_create(..., t_job_main,
+ * job)), for the tests where a writer blocks: dbuf_write() of len pattern
+ * bytes tagged tag, or with reserve dbuf_reserve() and dbuf_commit().  The
+ * result lands in result, then done is set.
+ */
+struct t_job {
+	struct dbuf *db;
+	unsigned id; /* the writer */
+	size_t len;
+	unsigned tag;
+	bool reserve;
+	int result;
+	atomic_bool done;
+};
+void *t_job_main(void *arg);
 
 /* Sleeps ms milliseconds. */
 void t_msleep(unsigned ms);

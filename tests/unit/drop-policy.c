@@ -80,10 +80,6 @@ int main(int argc, char **argv)
 		CHECK_RES(t_write(w0, 1, 70), DBUF_EFULL);
 	check_counts(db, 0, 4, 12);
 
-	dbuf_close(db);
-	t_drain_closed(db, s, pw ? 2 : 1);
-	t_stream_free(&s[0]);
-	t_stream_free(&s[1]);
-	dbuf_destroy(db);
+	t_close_drain(db, s, pw ? 2 : 1);
 	return T_EXIT_PASS;
 }

@@ -46,10 +46,7 @@ static void per_writer(void)
 	CHECK_STREAM(&s, &c);
 	dbuf_reader_release(db, &c);
 
-	dbuf_close(db);
-	t_drain_closed(db, &s, 1);
-	t_stream_free(&s);
-	dbuf_destroy(db);
+	t_close_drain(db, &s, 1);
 }
 
 /*

@@ -88,9 +88,6 @@ int main(int argc, char **argv)
 	}
 	CHECK_RES(r, DBUF_EAGAIN);
 
-	dbuf_close(db);
-	t_drain_closed(db, &s, 1);
-	t_stream_free(&s);
-	dbuf_destroy(db);
+	t_close_drain(db, &s, 1);
 	return T_EXIT_PASS;
 }

@@ -72,9 +72,6 @@ int main(int argc, char **argv)
 	dbuf_writer_stats(db, 0, &ws);
 	CHECK_EQ(ws.drop_full, 3);
 
-	dbuf_close(db);
-	t_drain_closed(db, &s, 1);
-	t_stream_free(&s);
-	dbuf_destroy(db);
+	t_close_drain(db, &s, 1);
 	return T_EXIT_PASS;
 }

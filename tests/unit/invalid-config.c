@@ -7,14 +7,9 @@
 static int try_create(enum dbuf_layout layout, unsigned writers, unsigned buffers,
 		      size_t buffer_size)
 {
-	struct dbuf_config cfg;
+	struct dbuf_config cfg = t_config(layout, writers, buffers, buffer_size);
 	struct dbuf *db = NULL;
 
-	dbuf_config_init(&cfg);
-	cfg.layout = layout;
-	cfg.writers = writers;
-	cfg.buffers = buffers;
-	cfg.buffer_size = buffer_size;
 	int r = dbuf_create(&cfg, &db);
 	if (r == 0) {
 		const struct dbuf_config *got = dbuf_get_config(db);

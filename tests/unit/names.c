@@ -4,15 +4,6 @@
 
 #include <string.h>
 
-#define CHECK_STR(a, b)                                                            \
-	do {                                                                       \
-		const char *t_a_ = (a), *t_b_ = (b);                               \
-		if (!t_a_ || !t_b_ || strcmp(t_a_, t_b_) != 0)                     \
-			t_fail(__FILE__, __LINE__, #a " == " #b,                   \
-			       "\"%s\" != \"%s\"", t_a_ ? t_a_ : "(null)",         \
-			       t_b_ ? t_b_ : "(null)");                            \
-	} while (0)
-
 int main(void)
 {
 	static const struct { enum dbuf_layout v; const char *name; } layouts[] = {

@@ -96,10 +96,7 @@ static void shared(void)
 	CHECK_STREAM(&s, &c);
 	dbuf_reader_release(db, &c);
 
-	dbuf_close(db);
-	t_drain_closed(db, &s, 1);
-	t_stream_free(&s);
-	dbuf_destroy(db);
+	t_close_drain(db, &s, 1);
 }
 
 /*
@@ -150,11 +147,7 @@ static void per_writer(void)
 	CHECK_STREAM(&s[0], &c);
 	dbuf_reader_release(db, &c);
 
-	dbuf_close(db);
-	t_drain_closed(db, s, 2);
-	t_stream_free(&s[0]);
-	t_stream_free(&s[1]);
-	dbuf_destroy(db);
+	t_close_drain(db, s, 2);
 }
 
 int main(int argc, char **argv)

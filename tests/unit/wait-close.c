@@ -4,35 +4,10 @@
 #include "common.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
-
-struct job {
-	struct dbuf *db;
-	unsigned id;
-	bool reserve;
-	int result;
-	atomic_bool done;
-};
-
-static void *writer_main(void *arg)
-{
-	struct job *j = arg;
-	struct dbuf_writer *w = dbuf_writer(j->db, j->id);
-	if (j->reserve) {
-		void *where;
-		j->result = dbuf_reserve(w, 100, &where);
-		if (j->result == DBUF_OK)
-			dbuf_commit(w); /* must not happen: nothing frees a buffer */
-	} else {
-		j->result = t_write(w, 100, 99);
-	}
-	atomic_store(&j->done, true);
-	return NULL;
-}
 
 static bool waiting(void *arg)
 {
-	struct job *j = arg;
+	struct t_job *j = arg;
 	struct dbuf_writer_stats ws;
 	dbuf_writer_stats(j->db, j->id, &ws);
 	return ws.full_waits >= 1;
@@ -44,8 +19,9 @@ int main(int argc, char **argv)
 	const bool pw = layout == DBUF_LAYOUT_PER_WRITER;
 	struct dbuf *db = t_create(layout, 2, 2, 4096, DBUF_ON_FULL_WAIT);
 	const size_t cap = t_cap(db);
-	struct job j[2] = {{.db = db, .id = 0, .reserve = false},
-			   {.db = db, .id = 1, .reserve = true}};
+	/* Neither block may go in: nothing frees a buffer before the close. */
+	struct t_job j[2] = {{.db = db, .id = 0, .len = 100, .tag = 99, .reserve = false},
+			     {.db = db, .id = 1, .len = 100, .tag = 99, .reserve = true}};
 	struct t_stream s[2] = {{0}};
 	pthread_t th[2];
 
@@ -58,7 +34,7 @@ int main(int argc, char **argv)
 	}
 
 	for (unsigned i = 0; i < 2; i++)
-		CHECK_EQ(pthread_create(&th[i], NULL, writer_main, &j[i]), 0);
+		CHECK_EQ(pthread_create(&th[i], NULL, t_job_main, &j[i]), 0);
 	for (unsigned i = 0; i < 2; i++)
 		if (!t_wait_until(waiting, &j[i], 10000))
 			t_fail(__FILE__, __LINE__, "waiting", "writer %u never waited", i);

@@ -4,40 +4,11 @@
 #include "common.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
-
-struct job {
-	struct dbuf *db;
-	unsigned id;
-	size_t len;
-	unsigned tag;
-	bool reserve; /* dbuf_reserve + dbuf_commit instead of dbuf_write */
-	int result;
-	atomic_bool done;
-};
-
-static void *writer_main(void *arg)
-{
-	struct job *j = arg;
-	struct dbuf_writer *w = dbuf_writer(j->db, j->id);
-	if (j->reserve) {
-		void *where;
-		j->result = dbuf_reserve(w, j->len, &where);
-		if (j->result == DBUF_OK) {
-			t_pattern(where, j->len, j->tag);
-			dbuf_commit(w);
-		}
-	} else {
-		j->result = t_write(w, j->len, j->tag);
-	}
-	atomic_store(&j->done, true);
-	return NULL;
-}
 
 /* The writer has found every buffer busy and has started yielding. */
 static bool yielding(void *arg)
 {
-	struct job *j = arg;
+	struct t_job *j = arg;
 	struct dbuf_writer_stats ws;
 	dbuf_writer_stats(j->db, j->id, &ws);
 	return ws.full_waits >= 1 && ws.yields >= 1;
@@ -47,7 +18,7 @@ static void run(enum dbuf_layout layout, bool reserve)
 {
 	struct dbuf *db = t_create(layout, 1, 2, 4096, DBUF_ON_FULL_WAIT);
 	const size_t cap = t_cap(db);
-	struct job j = {.db = db, .id = 0, .len = 100, .tag = 9, .reserve = reserve};
+	struct t_job j = {.db = db, .id = 0, .len = 100, .tag = 9, .reserve = reserve};
 	struct dbuf_writer_stats ws;
 	struct t_stream s = {0};
 	struct dbuf_chunk c;
@@ -60,7 +31,7 @@ static void run(enum dbuf_layout layout, bool reserve)
 	t_stream_add(&s, cap, 2);
 	t_stream_add(&s, j.len, j.tag);
 
-	CHECK_EQ(pthread_create(&th, NULL, writer_main, &j), 0);
+	CHECK_EQ(pthread_create(&th, NULL, t_job_main, &j), 0);
 	if (!t_wait_until(yielding, &j, 10000))
 		t_fail(__FILE__, __LINE__, "yielding", "the writer never waited for a buffer");
 	CHECK(!atomic_load(&j.done));
@@ -84,10 +55,7 @@ static void run(enum dbuf_layout layout, bool reserve)
 	CHECK_GE(ws.yields, 1);
 	CHECK_EQ(ws.drop_full + ws.drop_closed, 0);
 
-	dbuf_close(db);
-	t_drain_closed(db, &s, 1);
-	t_stream_free(&s);
-	dbuf_destroy(db);
+	t_close_drain(db, &s, 1);
 }
 
 int main(int argc, char **argv)

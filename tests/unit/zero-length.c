@@ -40,9 +40,6 @@ int main(int argc, char **argv)
 	CHECK_STREAM(&s, &c);
 	dbuf_reader_release(db, &c);
 
-	dbuf_close(db);
-	CHECK_EQ(t_drain_closed(db, &s, 1), 1);
-	t_stream_free(&s);
-	dbuf_destroy(db);
+	CHECK_EQ(t_close_drain(db, &s, 1), 1);
 	return T_EXIT_PASS;
 }
