@@ -65,6 +65,20 @@ enum dbuf_on_full {
 #define DBUF_DEFAULT_SPIN_LIMIT 1024u
 #define DBUF_NAP_NS 50000u /* one nap of a waiting writer past yield_limit */
 
+/*
+ * One polite busy-wait step (x86 pause, arm64 yield): lets the sibling
+ * hyperthread run and saves power in a spin loop.  What the wait policy
+ * spins with; exported for the callers' own polling loops.
+ */
+static inline void dbuf_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
 struct dbuf_config {
 	enum dbuf_layout layout;
 	unsigned writers;     /* 1..DBUF_MAX_WRITERS */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Small helpers for the appliance's hot loops (writers, replay pacing,
- * reader), shared by src/app and src/source.  The buffer library keeps its
- * own copies: it stands alone behind include/dbuf.h.
+ * reader), shared by src/app and src/source.  The busy-wait step is the
+ * buffer library's (dbuf_cpu_relax() in include/dbuf.h).
  */
 #ifndef DBCAP_HOTPATH_H
 #define DBCAP_HOTPATH_H
@@ -17,16 +17,6 @@ static inline uint64_t now_ns(clockid_t clk)
 	struct timespec ts;
 	clock_gettime(clk, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* One polite busy-wait step: lets the sibling hyperthread run. */
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
 }
 
 #endif

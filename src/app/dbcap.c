@@ -403,7 +403,7 @@ static void *reader_main(void *argp)
 		 */
 		idle++;
 		if (idle < 64)
-			cpu_relax();
+			dbuf_cpu_relax();
 		else if (idle < 128)
 			sched_yield();
 		else {

@@ -266,15 +266,6 @@ void dbuf_writer_set_policy(struct dbuf_writer *w, enum dbuf_on_full policy)
 	w->policy = policy;
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
-}
-
 int dbuf__full(struct dbuf_writer *w, unsigned *step)
 {
 	/* pairs with the release store in dbuf_close(): nothing is published by
@@ -301,7 +292,7 @@ int dbuf__full(struct dbuf_writer *w, unsigned *step)
 	 */
 	const struct dbuf_config *cfg = &w->db->cfg;
 	if (*step < cfg->spin_limit) {
-		cpu_relax();
+		dbuf_cpu_relax();
 	} else if (cfg->yield_limit == 0 || *step - cfg->spin_limit < cfg->yield_limit) {
 		dbuf__count(&w->c.yields, 1);
 		sched_yield();

@@ -358,7 +358,7 @@ void replay_wait(const struct replay_cursor *c, const struct replay_pkt *pk, uin
 			ts.tv_nsec = (long)nap;
 			nanosleep(&ts, NULL);
 		} else {
-			cpu_relax();
+			dbuf_cpu_relax();
 		}
 	}
 }

@@ -174,10 +174,6 @@ static ALWAYS_INLINE uint64_t tick_end(void)
 	return t;
 }
 
-static inline void cpu_relax(void)
-{
-	__builtin_ia32_pause();
-}
 #else
 #define BENCH_CLOCK "clock_gettime"
 static inline uint64_t tick_begin(void)
@@ -188,13 +184,6 @@ static inline uint64_t tick_begin(void)
 static inline uint64_t tick_end(void)
 {
 	return mono_ns();
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
 }
 #endif
 
@@ -382,7 +371,7 @@ static bool wait_step(struct wctx *c, unsigned *step)
 	if (*step == 0)
 		c->waits++;
 	if (*step < SPIN_LIMIT) {
-		cpu_relax();
+		dbuf_cpu_relax();
 	} else {
 		c->yields++;
 		sched_yield();
@@ -553,7 +542,7 @@ static void backoff(unsigned *idle)
 {
 	++*idle;
 	if (*idle < 64) {
-		cpu_relax();
+		dbuf_cpu_relax();
 	} else if (*idle < 128) {
 		sched_yield();
 	} else {
