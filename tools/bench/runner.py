@@ -269,7 +269,7 @@ def can_boost():
 def disk_phase(args):
     rounds = []
     ncpu = os.cpu_count() or 1
-    modes = [(1, '1M'), (0, '4M')]   # O_DIRECT: dbcap writes 1 MiB staging slots; buffered: whole 4 MiB chunks
+    modes = [(1, '1M'), (0, '1M')]   # dbcap writes 1 MiB: O_DIRECT staging slots, buffered chunks in 1 MiB pieces
     writer_counts = sorted({1, ncpu})
     # Both at normal priority, and both at nice -15: dbcap needs CPU for its
     # writers and reader where fio needs almost none, so on a shared machine
