@@ -620,12 +620,13 @@ static int fixed_index(const struct persist *p, const void *data, size_t len, in
  * Buffered: the kernel reads the caller's memory directly, no copy.  A chunk
  * is written in pieces of at most slot_size (1 MiB) bytes, which keeps the
  * page cache from allocating its largest folios for the file: a 4 MiB write
- * that covers an aligned 2 MiB range gets a 2 MiB folio, and on a VM whose
- * host takes back free memory in 2 MiB blocks (virtio-balloon free page
- * reporting), filling such a folio first faults every page in on the host.
- * Measured: 600 MB replays took 0.6-1.5 s with 4 MiB writes, 0.2-0.3 s with
- * 1 MiB ones (BENCHMARKS.md, "Replay").  The chunk's cookie comes back when
- * its last piece is written.
+ * that covers an aligned 2 MiB range gets a 2 MiB folio.  On the VM we
+ * measure on, filling such folios was 3x slower than filling small ones
+ * (most likely because its host takes back free memory in 2 MiB blocks,
+ * virtio-balloon free page reporting, and faults it in again on first
+ * touch): 600 MB replays took 0.6-1.5 s with 4 MiB writes, 0.2-0.3 s with
+ * 1 MiB pieces (BENCHMARKS.md, "Replay").  The chunk's cookie comes back
+ * when its last piece is written.
  */
 static int buffered_append(struct persist *p, const void *data, size_t len, int region,
 			   void *cookie)
