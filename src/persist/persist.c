@@ -240,7 +240,7 @@ static int cookie_reserve(struct persist *p)
 	return 0;
 }
 
-/* A cookie that comes back once writes writes finished (0: at once). */
+/* A cookie that comes back once that many writes finished (0: at once). */
 static uint64_t cookie_push(struct persist *p, void *cookie, unsigned writes)
 {
 	uint64_t seq = p->cookie_tail++;
@@ -617,6 +617,21 @@ static int fixed_index(const struct persist *p, const void *data, size_t len, in
 }
 
 /*
+ * After an error, in the middle of a chunk: the pieces not issued (the last
+ * left bytes) will never finish, so the chunk's cookie waits only for those
+ * that were issued.  Returns the sticky error, settled.
+ */
+static int buffered_abandon(struct persist *p, uint64_t seq, size_t left, size_t piece)
+{
+	struct cookie_ent *e = &p->cookies[seq & (p->cookie_cap - 1)];
+
+	e->writes -= (unsigned)((left + piece - 1) / piece);
+	if (e->writes == 0)
+		e->done = true;
+	return settle_error(p);
+}
+
+/*
  * Buffered: the kernel reads the caller's memory directly, no copy.  A chunk
  * is written in pieces of at most slot_size (1 MiB) bytes, which keeps the
  * page cache from allocating its largest folios for the file: a 4 MiB write
@@ -647,7 +662,7 @@ static int buffered_append(struct persist *p, const void *data, size_t len, int 
 
 		while (p->in_flight >= p->depth || req_ring_full(p)) {
 			if (progress(p, true) < 0 || p->error)
-				return settle_error(p);
+				return buffered_abandon(p, seq, len, piece);
 		}
 		r = req_new(p, (char *)(uintptr_t)src, p->appended, n, false);
 		r->cookie_seq = seq;
@@ -657,15 +672,8 @@ static int buffered_append(struct persist *p, const void *data, size_t len, int 
 		len -= n;
 		issue(p, r);
 		retire(p);
-		if (p->error) {
-			/* The pieces not issued never finish: the chunk waits only for those that were. */
-			struct cookie_ent *e = &p->cookies[seq & (p->cookie_cap - 1)];
-
-			e->writes -= (unsigned)((len + piece - 1) / piece);
-			if (e->writes == 0)
-				e->done = true;
-			return settle_error(p);
-		}
+		if (p->error)
+			return buffered_abandon(p, seq, len, piece);
 	}
 	return 0;
 }

@@ -26,6 +26,14 @@ static const struct config configs[] = {
 	{ { "direct-d3-small-slots", IO_ENGINE_URING, IO_DIRECT_ON, 3, 10000 }, false },
 	{ { "buffered-d2", IO_ENGINE_URING, IO_DIRECT_OFF, 2, 0 }, true },
 	{ { "buffered-d8", IO_ENGINE_URING, IO_DIRECT_OFF, 8, 0 }, false },
+	/*
+	 * Small pieces: a buffered chunk is written in pieces of at most
+	 * slot_size bytes, so chunks here take up to 10 writes, more than the
+	 * depth: appending waits in the middle of a chunk, and the chunk's
+	 * cookie must come back only after its last piece.
+	 */
+	{ { "buffered-d3-small-pieces", IO_ENGINE_URING, IO_DIRECT_OFF, 3, 10000 }, false },
+	{ { "pwrite-buffered-small-pieces", IO_ENGINE_PWRITE, IO_DIRECT_OFF, 2, 10000 }, false },
 	{ { "pwrite-direct-d2", IO_ENGINE_PWRITE, IO_DIRECT_ON, 2, 0 }, true },
 	{ { "pwrite-buffered-d8", IO_ENGINE_PWRITE, IO_DIRECT_OFF, 8, 0 }, false },
 	{ { "auto-d4", IO_ENGINE_URING, IO_DIRECT_AUTO, 4, 0 }, false },
