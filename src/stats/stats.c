@@ -265,30 +265,13 @@ static const char *io_engine_name(enum io_engine e)
 	return e == IO_ENGINE_PWRITE ? "pwrite" : "uring"; /* --io-engine spelling */
 }
 
-static const char *io_sync_name(enum io_sync s)
+/*
+ * --direct and --sync spelling: both are auto (-1), off (0) or on (1)
+ * (enum io_direct, enum io_sync).
+ */
+static const char *auto_off_on(int v)
 {
-	switch (s) {
-	case IO_SYNC_ON:
-		return "on";
-	case IO_SYNC_OFF:
-		return "off";
-	case IO_SYNC_AUTO:
-		break;
-	}
-	return "auto";
-}
-
-static const char *io_direct_name(enum io_direct d)
-{
-	switch (d) {
-	case IO_DIRECT_ON:
-		return "on";
-	case IO_DIRECT_OFF:
-		return "off";
-	case IO_DIRECT_AUTO:
-	default:
-		return "auto";
-	}
+	return v > 0 ? "on" : v == 0 ? "off" : "auto";
 }
 
 static void put_latency(struct doc *d, cJSON *o, const char *key, const struct hist *h)
@@ -489,8 +472,8 @@ static void put_run(struct doc *d, cJSON *root, const struct run_report *r)
 	put_u64(d, c, "writer_work", o->writer_work);
 	put_u64(d, c, "reader_work", o->reader_work);
 	put_str(d, c, "io_engine", io_engine_name(o->io_engine));
-	put_str(d, c, "direct", io_direct_name(o->direct));
-	put_str(d, c, "sync", io_sync_name(o->sync));
+	put_str(d, c, "direct", auto_off_on(o->direct));
+	put_str(d, c, "sync", auto_off_on(o->sync));
 	put_u64(d, c, "io_depth", o->io_depth);
 	put_dbl(d, c, "flush_age_seconds", o->flush_age);
 	put_str(d, c, "stats_file", o->stats_path);

@@ -414,34 +414,30 @@ static void test_overrides(void)
 	 * capture syncs and may use O_DIRECT, a replay (like tcpdump -r -w)
 	 * does neither unless asked.
 	 */
-	CHECK_INT(parse(&o, "-w", "x", NULL), 0);
-	CHECK_INT(o.sync, IO_SYNC_AUTO);
-	CHECK_INT(options_sync(&o), true);
-	CHECK_INT(options_direct(&o), IO_DIRECT_AUTO);
-	options_free(&o);
-	CHECK_INT(parse(&o, "-w", "x", "-r", "in.pcap", NULL), 0);
-	CHECK_INT(options_sync(&o), false);
-	CHECK_INT(options_direct(&o), IO_DIRECT_OFF);
-	options_free(&o);
-	CHECK_INT(parse(&o, "-w", "x", "-r", "in.pcap", "--sync", NULL), 0);
-	CHECK_INT(o.sync, IO_SYNC_ON);
-	CHECK_INT(options_sync(&o), true);
-	CHECK_INT(options_direct(&o), IO_DIRECT_AUTO);
-	options_free(&o);
-	CHECK_INT(parse(&o, "-w", "x", "-r", "in.pcap", "--sync", "--direct=on", NULL), 0);
-	CHECK_INT(options_direct(&o), IO_DIRECT_ON);
-	options_free(&o);
-	CHECK_INT(parse(&o, "-w", "x", "--no-sync", NULL), 0);
-	CHECK_INT(o.sync, IO_SYNC_OFF);
-	CHECK_INT(options_sync(&o), false);
-	CHECK_INT(options_direct(&o), IO_DIRECT_OFF);
-	options_free(&o);
-	CHECK_INT(parse(&o, "-w", "x", "--no-sync", "--direct", NULL), 0);
-	CHECK_INT(options_direct(&o), IO_DIRECT_ON);
-	options_free(&o);
-	CHECK_INT(parse(&o, "-w", "x", "--no-sync", "--sync=auto", NULL), 0);
-	CHECK_INT(o.sync, IO_SYNC_AUTO);
-	options_free(&o);
+	static const struct {
+		const char *args[6];  /* after "-w x"; NULL-terminated */
+		enum io_sync sync;    /* as parsed */
+		bool syncs;           /* options_sync() */
+		enum io_direct direct; /* options_direct() */
+	} sync_cases[] = {
+		{ { NULL }, IO_SYNC_AUTO, true, IO_DIRECT_AUTO },
+		{ { "-r", "in.pcap", NULL }, IO_SYNC_AUTO, false, IO_DIRECT_OFF },
+		{ { "-r", "in.pcap", "--sync", NULL }, IO_SYNC_ON, true, IO_DIRECT_AUTO },
+		{ { "-r", "in.pcap", "--sync", "--direct=on", NULL }, IO_SYNC_ON, true, IO_DIRECT_ON },
+		{ { "--no-sync", NULL }, IO_SYNC_OFF, false, IO_DIRECT_OFF },
+		{ { "--no-sync", "--direct", NULL }, IO_SYNC_OFF, false, IO_DIRECT_ON },
+		{ { "--no-sync", "--sync=auto", NULL }, IO_SYNC_AUTO, true, IO_DIRECT_AUTO },
+		{ { "--sync=off", "-r", "in.pcap", "--buffered", NULL }, IO_SYNC_OFF, false, IO_DIRECT_OFF },
+	};
+	for (size_t i = 0; i < sizeof(sync_cases) / sizeof(sync_cases[0]); i++) {
+		const char *const *a = sync_cases[i].args;
+
+		CHECK_INT(parse(&o, "-w", "x", a[0], a[1], a[2], a[3], a[4], a[5], NULL), 0);
+		CHECK_INT(o.sync, sync_cases[i].sync);
+		CHECK_INT(options_sync(&o), sync_cases[i].syncs);
+		CHECK_INT(options_direct(&o), sync_cases[i].direct);
+		options_free(&o);
+	}
 	CHECK_INT(parse(&o, "-w", "x", "--on-full", "drop", "--io-engine", "pwrite",
 			"--io-depth", "1024", "--flush-age", "1.5", "--writer-work", "1000000",
 			"--reader-work", "0", "--block-min", "65535", "--block-max", "65535",
