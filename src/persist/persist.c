@@ -12,7 +12,8 @@
  *    fd_direct and the unaligned rest through fd_buf, then keeps the rest in
  *    the slot so the next aligned write rewrites that block in full.
  *  - Buffered: each chunk is written from the caller's memory (a registered
- *    buffer when its region was registered), no copy.
+ *    buffer when its region was registered), no copy, in pieces of at most
+ *    slot_size bytes (buffered_append() says why).
  *
  * Either way nothing is written that is not stream data, and every write
  * lands at the stream offset of its data, so a SIGKILL leaves a file whose
@@ -31,6 +32,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <liburing.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,8 +49,9 @@
 #define PERSIST_FALLBACK_ALIGN 4096u
 /*
  * The kernel writes at most MAX_RW_COUNT (2 GiB - 4 KiB) per call and
- * io_uring's length is 32 bits; a longer chunk is written in pieces of this
- * size, which are not counted as short writes.
+ * io_uring's length is 32 bits; a longer write (a tail, or a buffered piece
+ * with a slot_size above it) is submitted in parts of this size, which are
+ * not counted as short writes.
  */
 #define PERSIST_MAX_IO ((size_t)1 << 30)
 /* Submissions refused with -EAGAIN/-EBUSY while nothing is in flight. */
@@ -68,7 +71,7 @@ struct req {
 	size_t done;         /* bytes from buf known to be in the file */
 	size_t pos, sub_len; /* what the current submission writes */
 	uint64_t t_submit;   /* CLOCK_MONOTONIC ns of the current submission */
-	uint64_t cookie_seq; /* buffered: the cookie freed by this write, or NO_COOKIE */
+	uint64_t cookie_seq; /* buffered: the chunk's cookie (freed by its last piece), or NO_COOKIE */
 	int slot;            /* O_DIRECT: the staging slot written, or -1 */
 	int buf_index;       /* registered buffer holding buf, or -1 */
 	bool direct;         /* through fd_direct (else fd_buf) */
@@ -80,13 +83,14 @@ struct req {
 
 struct cookie_ent {
 	void *cookie;
-	unsigned writes;     /* buffered: writes of the chunk not finished yet */
+	uint64_t writes;     /* buffered: writes (pieces) of the chunk not finished yet */
 	bool done;
 };
 
 struct persist {
 	int fd_buf;          /* always open: tails, fdatasync, the caller's scans */
 	int fd_direct;       /* O_DIRECT descriptor of the same file, or -1 */
+	int fd_dir;          /* sync: the file's directory, synced at close, or -1 */
 	bool direct;
 	bool sync;           /* fdatasync at close */
 	unsigned dio_align;  /* file offset (and length) alignment for fd_direct */
@@ -241,7 +245,7 @@ static int cookie_reserve(struct persist *p)
 }
 
 /* A cookie that comes back once that many writes finished (0: at once). */
-static uint64_t cookie_push(struct persist *p, void *cookie, unsigned writes)
+static uint64_t cookie_push(struct persist *p, void *cookie, uint64_t writes)
 {
 	uint64_t seq = p->cookie_tail++;
 	struct cookie_ent *e = &p->cookies[seq & (p->cookie_cap - 1)];
@@ -625,7 +629,7 @@ static int buffered_abandon(struct persist *p, uint64_t seq, size_t left, size_t
 {
 	struct cookie_ent *e = &p->cookies[seq & (p->cookie_cap - 1)];
 
-	e->writes -= (unsigned)((left + piece - 1) / piece);
+	e->writes -= (left + piece - 1) / piece;
 	if (e->writes == 0)
 		e->done = true;
 	return settle_error(p);
@@ -655,7 +659,7 @@ static int buffered_append(struct persist *p, const void *data, size_t len, int 
 		cookie_push(p, cookie, 0);
 		return 0;
 	}
-	seq = cookie_push(p, cookie, (unsigned)((len + piece - 1) / piece));
+	seq = cookie_push(p, cookie, (len + piece - 1) / piece);
 	while (len > 0) {
 		size_t n = len < piece ? len : piece;
 		struct req *r;
@@ -1142,6 +1146,29 @@ static void setup_registration(struct persist *p, const struct persist_opts *o)
 	}
 }
 
+/*
+ * The directory that holds path, for the fsync that makes a new file's name
+ * durable (fdatasync covers the file's data and size, not its directory
+ * entry).  -1 when it cannot be opened (a directory without read
+ * permission): the data is still synced, the name is then as durable as the
+ * filesystem makes it (ext4's journal commits it with the file).
+ */
+static int open_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (!slash)
+		return open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	n = slash == path ? 1 : (size_t)(slash - path); /* "/x": the root */
+	if (n >= sizeof(dir))
+		return -1;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 static void close_quietly(int *fd)
 {
 	if (*fd >= 0)
@@ -1172,6 +1199,7 @@ int persist_open(const struct persist_opts *o, struct persist **out, char *msg, 
 	}
 	p->fd_buf = -1;
 	p->fd_direct = -1;
+	p->fd_dir = -1;
 	p->depth = o->depth;
 	p->slot_size = o->slot_size ? o->slot_size : PERSIST_DEFAULT_SLOT; /* O_DIRECT rounds it up */
 	p->ordered = o->ordered;
@@ -1207,6 +1235,8 @@ int persist_open(const struct persist_opts *o, struct persist **out, char *msg, 
 	}
 	setup_engine(p, o);
 	setup_registration(p, o);
+	if (p->sync)
+		p->fd_dir = open_parent(o->path);
 	*out = p;
 	return 0;
 
@@ -1243,7 +1273,11 @@ int persist_close(struct persist *p, uint64_t *durable)
 		 */
 		if (fdatasync(p->fd_buf) < 0)
 			fail(p, -errno, "fdatasync");
+		/* Some filesystems cannot sync a directory (EINVAL): nothing more to do there. */
+		else if (p->fd_dir >= 0 && fsync(p->fd_dir) < 0 && errno != EINVAL)
+			fail(p, -errno, "fsync of the directory");
 	}
+	close_quietly(&p->fd_dir); /* pairs with open_parent() in persist_open() */
 	*durable = p->durable;
 
 	/*

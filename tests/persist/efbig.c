@@ -28,6 +28,13 @@ static const struct config configs[] = {
 	{ { "pwrite-direct", IO_ENGINE_PWRITE, IO_DIRECT_ON, 3, 0 }, 3u << 20 },
 	{ { "pwrite-direct-odd", IO_ENGINE_PWRITE, IO_DIRECT_ON, 3, 0 }, (3u << 20) + 1001 },
 	{ { "pwrite-buffered-odd", IO_ENGINE_PWRITE, IO_DIRECT_OFF, 3, 0 }, (3u << 20) + 1001 },
+	/*
+	 * Buffered chunks in pieces of 4 KiB: the error comes in the middle of
+	 * a chunk, with pieces of it not issued yet; the chunk must still come
+	 * back (no hang at close) and the file must be the stream's prefix.
+	 */
+	{ { "buffered-small-pieces", IO_ENGINE_URING, IO_DIRECT_OFF, 3, 4096 }, (3u << 20) + 1001 },
+	{ { "pwrite-buffered-small-pieces", IO_ENGINE_PWRITE, IO_DIRECT_OFF, 3, 4096 }, (3u << 20) + 1001 },
 };
 
 static void run(const struct config *c, uint64_t seed)
