@@ -29,10 +29,10 @@
 #define _GNU_SOURCE
 
 #include "persist.h"
+#include "../parentdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <liburing.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1146,29 +1146,6 @@ static void setup_registration(struct persist *p, const struct persist_opts *o)
 	}
 }
 
-/*
- * The directory that holds path, for the fsync that makes a new file's name
- * durable (fdatasync covers the file's data and size, not its directory
- * entry).  -1 when it cannot be opened (a directory without read
- * permission): the data is still synced, the name is then as durable as the
- * filesystem makes it (ext4's journal commits it with the file).
- */
-static int open_parent(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	size_t n;
-
-	if (!slash)
-		return open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	n = slash == path ? 1 : (size_t)(slash - path); /* "/x": the root */
-	if (n >= sizeof(dir))
-		return -1;
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-}
-
 static void close_quietly(int *fd)
 {
 	if (*fd >= 0)
@@ -1236,7 +1213,12 @@ int persist_open(const struct persist_opts *o, struct persist **out, char *msg, 
 	setup_engine(p, o);
 	setup_registration(p, o);
 	if (p->sync)
-		p->fd_dir = open_parent(o->path);
+		/*
+		 * -1 when it cannot be opened (a directory without read
+		 * permission): the data is still synced, the name is then as
+		 * durable as the filesystem makes it.
+		 */
+		p->fd_dir = open_parent_dir(o->path);
 	*out = p;
 	return 0;
 
@@ -1277,7 +1259,7 @@ int persist_close(struct persist *p, uint64_t *durable)
 		else if (p->fd_dir >= 0 && fsync(p->fd_dir) < 0 && errno != EINVAL)
 			fail(p, -errno, "fsync of the directory");
 	}
-	close_quietly(&p->fd_dir); /* pairs with open_parent() in persist_open() */
+	close_quietly(&p->fd_dir); /* pairs with open_parent_dir() in persist_open() */
 	*durable = p->durable;
 
 	/*

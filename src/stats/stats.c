@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "../app/options.h"
+#include "../parentdir.h"
 
 const char *const drop_reason_names[DROP_REASONS] = {
 	[DROP_FULL] = "full",
@@ -708,23 +709,15 @@ static int write_all(int fd, const char *p, size_t len)
 /* Makes the rename durable: fsync of the directory that holds path. */
 static int sync_parent(const char *path)
 {
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-	if (!dir)
-		return -ENOMEM;
-
 	int ret = 0;
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		goto out_free;
-	}
+	int fd = open_parent_dir(path);
+
+	if (fd < 0)
+		return -errno;
 	/* Some filesystems cannot sync a directory; the file itself is complete. */
 	if (fsync(fd) < 0 && errno != EINVAL)
 		ret = -errno;
 	close(fd);
-out_free:
-	free(dir);
 	return ret;
 }
 
