@@ -27,6 +27,12 @@
 # data on the disk (O_DIRECT where it can, then fdatasync), like the +sync
 # lines: dbcap-sync against tcpdump+sync and cp+sync.
 #
+# With BENCH_FLOOR=1 two more commands join the rounds, tools/copy-floor,
+# the least a program can do to copy the file through user memory:
+#   floor-read     read() and write() of 1 MiB - 4 KiB pieces
+#   floor-mmap     mmap, memcpy into a buffer, write() of 1 MiB + 24 B pieces
+# and their speed is set against cp's like dbcap's (BENCHMARKS.md, "Replay").
+#
 # Conditions, the same for every command and run: the input is in the page
 # cache (read once before each run, caches are never dropped); the previous
 # output is deleted, then sync, then a pause of BENCH_PAUSE seconds (default
@@ -43,7 +49,10 @@ size=${BENCH_SIZE:-600M}
 pause=${BENCH_PAUSE:-3}
 dbcap=$build/src/app/dbcap
 mkimix=$build/tools/mkimix
-for p in "$dbcap" "$mkimix"; do
+floor=$build/tools/copy-floor
+tools=("$dbcap" "$mkimix")
+[[ ${BENCH_FLOOR:-0} == 1 ]] && tools+=("$floor")
+for p in "${tools[@]}"; do
 	[[ -x $p ]] || { echo "bench-replay: $p is missing: build first (ninja -C $build)" >&2; exit 2; }
 done
 command -v tcpdump >/dev/null || { echo "bench-replay: tcpdump is not installed" >&2; exit 2; }
@@ -76,6 +85,7 @@ echo "repetitions: $reps, pause: $pause s, input in the page cache"
 
 declare -A times cpu
 names=(dbcap dbcap-sync dbcap-2w tcpdump cp tcpdump+sync cp+sync)
+[[ ${BENCH_FLOOR:-0} == 1 ]] && names+=(floor-read floor-mmap)
 run() { # run NAME: one measurement (wall clock, and user + system CPU time)
 	local name=$1 cmd
 	rm -f "$out"
@@ -90,6 +100,8 @@ run() { # run NAME: one measurement (wall clock, and user + system CPU time)
 	cp) cmd="cp '$in' '$out'" ;;
 	tcpdump+sync) cmd="tcpdump -r '$in' -w '$out' 2>/dev/null && sync '$out'" ;;
 	cp+sync) cmd="cp '$in' '$out' && sync '$out'" ;;
+	floor-read) cmd="'$floor' read '$in' '$out' -4096" ;;
+	floor-mmap) cmd="'$floor' mmap '$in' '$out' 24" ;;
 	esac
 	/usr/bin/time -f "%e %U %S" -o "$dir/time.txt" sh -c "$cmd"
 	read -r e u s <"$dir/time.txt"
@@ -147,3 +159,7 @@ ratio cp dbcap
 ratio tcpdump+sync dbcap-sync
 ratio cp+sync dbcap-sync
 ratio dbcap dbcap-2w
+if [[ ${BENCH_FLOOR:-0} == 1 ]]; then
+	ratio cp floor-read
+	ratio cp floor-mmap
+fi
