@@ -11,6 +11,7 @@
  * the packets of a capture file (pcap output, src/source/replay.h).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -19,12 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "dbuf.h"
 #include "options.h"
+#include "paths.h"
 #include "../persist/format.h"
 #include "../persist/pcap.h"
 #include "../hotpath.h"
@@ -64,6 +67,7 @@ struct app {
 	_Atomic int io_error;               /* reader: first fatal I/O error (-errno) */
 	_Atomic bool reader_done;           /* reader: drained and closed the file */
 
+	unsigned stats_mode;                /* main, before the threads: the capture's permission bits */
 	struct io_report io;                /* reader, read by main after the join */
 	uint64_t durable;                   /* reader, after the join */
 	char error_msg[4200];               /* reader, after the join */
@@ -427,6 +431,9 @@ static void *reader_main(void *argp)
 		}
 	}
 	persist_report(app->persist, &app->io);
+	/* The statistics get the capture's permissions: the same readers (its umask applied). */
+	struct stat out_st;
+	app->stats_mode = fstat(persist_fd(app->persist), &out_st) == 0 ? out_st.st_mode & 0777 : 0640;
 	err = persist_close(app->persist, &app->durable);
 	app->persist = NULL;
 	if (err && !failed) {
@@ -489,6 +496,20 @@ static void fill_report(struct app *app, struct run_report *r, struct dbuf_write
 	r->input = app->replaying ? &app->input : NULL;
 }
 
+/* --stats -: the final document on standard output.  0 or -errno. */
+static int print_stats(const struct run_report *r)
+{
+	char *text = stats_to_json(r);
+	int err = 0;
+
+	if (!text)
+		return -ENOMEM;
+	if (puts(text) == EOF || fflush(stdout) == EOF)
+		err = errno ? -errno : -EIO;
+	free(text);
+	return err;
+}
+
 static int write_stats(struct app *app, bool final, const char *stop_reason, const char *error)
 {
 	struct dbuf_writer_stats *lib = calloc(app->o.writers, sizeof(*lib));
@@ -498,7 +519,12 @@ static int write_stats(struct app *app, bool final, const char *stop_reason, con
 	if (!lib)
 		return -ENOMEM;
 	fill_report(app, &r, lib, final, stop_reason, error);
-	err = app->o.stats_path ? stats_write_json(&r, app->o.stats_path) : 0;
+	if (!app->o.stats_path)
+		err = 0;
+	else if (strcmp(app->o.stats_path, STATS_TO_STDOUT) == 0)
+		err = final ? print_stats(&r) : 0; /* paths_check() refused --stats-interval */
+	else
+		err = stats_write_json(&r, app->o.stats_path, app->stats_mode);
 	if (err)
 		fprintf(stderr, "dbcap: %s: cannot write statistics: %s\n", app->o.stats_path,
 			strerror(-err));
@@ -701,6 +727,11 @@ int main(int argc, char **argv)
 		goto out_opts;
 	}
 	struct dbcap_opts *o = &app->o;
+	/* Before anything is created: a run that would lose a file, or its report, does not start. */
+	rc = paths_check(o);
+	if (rc)
+		goto out_opts;
+	rc = 1;
 	if (options_assign_cpus(o) != 0) {
 		rc = 2;
 		goto out_opts;
@@ -791,6 +822,9 @@ int main(int argc, char **argv)
 		goto out_buffer;
 	}
 	persist_report(app->persist, &app->io);
+	/* The statistics get the capture's permissions: the same readers (its umask applied). */
+	struct stat out_st;
+	app->stats_mode = fstat(persist_fd(app->persist), &out_st) == 0 ? out_st.st_mode & 0777 : 0640;
 
 	/* The file header is the stream's first chunk, written at once. */
 	size_t hcap = 256 + (size_t)o->writers * 64, hlen = 0;

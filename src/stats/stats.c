@@ -721,7 +721,7 @@ static int sync_parent(const char *path)
 	return ret;
 }
 
-int stats_write_json(const struct run_report *r, const char *path)
+int stats_write_json(const struct run_report *r, const char *path, unsigned mode)
 {
 	int ret;
 	char *text = stats_to_json(r);
@@ -743,8 +743,8 @@ int stats_write_json(const struct run_report *r, const char *path)
 		ret = -errno;
 		goto out_tmpname;
 	}
-	/* mkstemp creates 0600; monitoring agents run as other users. */
-	if (fchmod(fd, 0644) < 0) {
+	/* mkstemp creates 0600; the caller says who else may read it. */
+	if (fchmod(fd, (mode_t)(mode & 0777)) < 0) {
 		ret = -errno;
 		goto out_unlink;
 	}

@@ -154,11 +154,13 @@ struct run_report {
 
 /*
  * Writes the document to path atomically: a temporary file in the same
- * directory, fsync, rename (so monitoring never reads a partial file).
+ * directory, created with the given permission bits (dbcap: the capture's,
+ * so that whoever may read the capture may read its statistics, and no one
+ * else), fsync, rename (so monitoring never reads a partial file).
  * Returns 0 or -errno.
  */
 struct dbcap_opts;
-int stats_write_json(const struct run_report *r, const char *path);
+int stats_write_json(const struct run_report *r, const char *path, unsigned mode);
 
 /* The same document as a string (caller frees), for tests and stdout. */
 char *stats_to_json(const struct run_report *r);

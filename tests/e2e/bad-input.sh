@@ -11,6 +11,28 @@ e2e_init
 want_rc=2
 words=()
 args=(-w out.pcapng -c 100)
+stats=(--stats s.json)
+# A small valid pcap (Ethernet, one 60-byte frame) to name as an input.
+mkpcap() {
+	"$PYTHON" -c 'import struct, sys
+sys.stdout.buffer.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1) +
+                        struct.pack("<IIII", 1, 0, 60, 60) + bytes(60))' >"$1"
+}
+# readonly_dir DIR: DIR, made read-only by a bind mount (as root a mode of
+# 0555 stops nothing); skipped where mounting needs a privilege we lack.
+readonly_dir() {
+	mkdir "$1"
+	(($(id -u) == 0)) || skip "a read-only bind mount needs root"
+	if ! mount --bind "$1" "$1" 2>mount.err; then
+		grep -Eqi 'permission denied|not permitted|superuser' mount.err &&
+			skip "mount --bind: $(cat mount.err)"
+		fail "mount --bind: $(cat mount.err)"
+	fi
+	MOUNTS+=("$WORK/$1")
+	mount -o remount,bind,ro "$1" 2>mount.err || fail "mount -o remount,bind,ro: $(cat mount.err)"
+	touch "$1/probe" 2>/dev/null && fail "$1/ is still writable"
+	return 0
+}
 case $CASE in
 bad-option) args+=(--bogus) words=('--bogus') ;;
 bad-layout) args+=(--layout ring) words=('--layout' 'ring') ;;
@@ -36,18 +58,8 @@ missing-dir)
 	words=("$WORK/nonexistent/dir/out.pcapng" 'No such file or directory')
 	;;
 readonly-dir)
-	# As root a mode of 0555 stops nothing: a read-only bind mount does.
 	want_rc=1
-	mkdir ro
-	(($(id -u) == 0)) || skip "a read-only bind mount needs root"
-	if ! mount --bind ro ro 2>mount.err; then
-		grep -Eqi 'permission denied|not permitted|superuser' mount.err &&
-			skip "mount --bind: $(cat mount.err)"
-		fail "mount --bind: $(cat mount.err)"
-	fi
-	MOUNTS+=("$WORK/ro")
-	mount -o remount,bind,ro ro 2>mount.err || fail "mount -o remount,bind,ro: $(cat mount.err)"
-	touch ro/probe 2>/dev/null && fail "ro/ is still writable"
+	readonly_dir ro
 	args=(-w ro/out.pcapng -c 100)
 	words=('ro/out.pcapng' 'Read-only file system')
 	;;
@@ -70,6 +82,63 @@ symlink-force)
 	args+=(--force)
 	words=('out.pcapng' 'symbolic link')
 	;;
+# A path named twice: refused before anything is created or replaced, however it is spelled.
+stats-is-output) stats=(--stats out.pcapng) words=('--stats out.pcapng' 'same file' '-w out.pcapng') ;;
+stats-is-output-dotslash) stats=(--stats ./out.pcapng) words=('--stats ./out.pcapng' '-w out.pcapng') ;;
+stats-is-output-dotdot)
+	mkdir sub
+	stats=(--stats sub/../out.pcapng) words=('--stats sub/../out.pcapng' '-w out.pcapng')
+	;;
+stats-hardlink-output)
+	printf 'an old capture\n' >out.pcapng
+	ln out.pcapng hl
+	args+=(--force) stats=(--stats hl) words=('--stats hl' '-w out.pcapng')
+	;;
+stats-symlink-output)
+	printf 'an old capture\n' >out.pcapng
+	ln -s out.pcapng sl
+	args+=(--force) stats=(--stats sl) words=('--stats sl' '-w out.pcapng')
+	;;
+stats-is-input)
+	mkpcap in.pcap
+	args=(-r in.pcap -w o.pcap) stats=(--stats in.pcap) words=('--stats in.pcap' '-r in.pcap')
+	;;
+stats-is-input-force)
+	mkpcap in.pcap
+	args=(-r in.pcap -w o.pcap --force) stats=(--stats ./in.pcap) words=('--stats ./in.pcap' '-r in.pcap')
+	;;
+stats-is-config)
+	printf '{ "writers": 1 }\n' >c.json
+	args+=(--config c.json --force) stats=(--stats c.json) words=('--stats c.json' '--config c.json')
+	;;
+output-is-input)
+	mkpcap in.pcap
+	args=(-r in.pcap -w ./in.pcap --force) words=('-w ./in.pcap' '-r in.pcap')
+	;;
+output-is-config)
+	printf '{ "writers": 1 }\n' >c.json
+	args=(-w c.json -c 100 --config c.json --force) words=('-w c.json' '--config c.json')
+	;;
+# The statistics path itself: checked at start with the answers -w gets.
+stats-exists) want_rc=1; printf '{}\n' >s.json; words=('--stats s.json' '--force') ;;
+stats-symlink | stats-symlink-force)
+	want_rc=1
+	printf 'the target\n' >target
+	ln -s target s.json
+	[[ $CASE == *-force ]] && args+=(--force)
+	words=('--stats s.json' 'symbolic link')
+	;;
+stats-fifo) want_rc=1; mkfifo s.json; words=('--stats s.json' 'not a regular file') ;;
+stats-missing-dir)
+	want_rc=1
+	stats=(--stats nodir/s.json) words=('--stats nodir/s.json' 'No such file or directory')
+	;;
+stats-readonly-dir)
+	want_rc=1
+	readonly_dir ro
+	stats=(--stats ro/s.json) words=('--stats ro/s.json' 'Read-only file system')
+	;;
+stats-stdout-interval) stats=(--stats - --stats-interval 1) words=('--stats -' '--stats-interval') ;;
 config-unknown-key) printf '{ "writers": 2, "writerz": 2 }\n' >c.json; words=('c.json' 'writerz') ;;
 config-wrong-type) printf '{ "writers": "two" }\n' >c.json; words=('c.json' '"writers"') ;;
 config-range) printf '{ "buffers": 1 }\n' >c.json; words=('c.json' '"buffers"' '1') ;;
@@ -78,7 +147,7 @@ config-missing) words=('c.json' 'No such file or directory') ;;
 *) fail "unknown case $CASE" ;;
 esac
 [[ $CASE == config-* ]] && args+=(--config c.json)
-args+=(--stats s.json)
+args+=("${stats[@]}")
 
 # What was there before: the run must add nothing and change nothing.
 snapshot() { find . -mindepth 1 -path ./ro -prune -o -printf '%p %y %s %m %T@ %l\n' |

@@ -20,7 +20,7 @@ static void emit(const struct run_report *r, const char *name)
 {
 	char *path = files[nfiles++];
 	snprintf(path, sizeof(files[0]), "%s/%s.json", dir, name);
-	int ret = stats_write_json(r, path);
+	int ret = stats_write_json(r, path, 0644);
 	if (ret != 0)
 		t_fail(__FILE__, __LINE__, "stats_write_json", "%s: %s", path, strerror(-ret));
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* stats_write_json: the target is always a complete document, mode 0644, and no temporary file is left behind. */
+/* stats_write_json: the target is always a complete document with the mode asked for, and no temporary file is left behind. */
 #define _GNU_SOURCE
 
 #include <dirent.h>
@@ -62,7 +62,7 @@ static char *slurp(const char *path)
 }
 
 /* The file holds exactly the document (and a newline). */
-static void check_file(const char *path, const struct run_report *r)
+static void check_file(const char *path, const struct run_report *r, unsigned mode)
 {
 	char *want = stats_to_json(r), *got = slurp(path);
 	struct stat st;
@@ -75,7 +75,7 @@ static void check_file(const char *path, const struct run_report *r)
 		CHECK(got[n] == '\n');
 	}
 	CHECK(stat(path, &st) == 0);
-	CHECK_INT(st.st_mode & 07777, 0644);
+	CHECK_INT(st.st_mode & 07777, mode);
 	free(want);
 	free(got);
 }
@@ -91,30 +91,30 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/stats.json", dir);
 
 	/* A fresh file. */
-	CHECK_INT(stats_write_json(&f.report, path), 0);
-	check_file(path, &f.report);
+	CHECK_INT(stats_write_json(&f.report, path, 0640), 0);
+	check_file(path, &f.report, 0640);
 	listing(names, sizeof(names));
 	CHECK_STR(names, "stats.json");
 
 	/* Replacing it: a periodic snapshot of other numbers, again complete, same single name. */
 	f.report.final = false;
 	fx_set(&f.reader->blocks, 90);
-	CHECK_INT(stats_write_json(&f.report, path), 0);
-	check_file(path, &f.report);
+	CHECK_INT(stats_write_json(&f.report, path, 0600), 0); /* a capture made under umask 077 */
+	check_file(path, &f.report, 0600);
 	listing(names, sizeof(names));
 	CHECK_STR(names, "stats.json");
 
 	/* Back to the final document, which is longer: the old bytes must not survive. */
 	f.report.final = true;
 	fx_set(&f.reader->blocks, 100);
-	CHECK_INT(stats_write_json(&f.report, path), 0);
-	check_file(path, &f.report);
+	CHECK_INT(stats_write_json(&f.report, path, 0640), 0);
+	check_file(path, &f.report, 0640);
 
 	/* A relative name works too (the directory is "."). */
 	char cwd[4096];
 	if (getcwd(cwd, sizeof(cwd)) && chdir(dir) == 0) {
-		CHECK_INT(stats_write_json(&f.report, "relative.json"), 0);
-		check_file("relative.json", &f.report);
+		CHECK_INT(stats_write_json(&f.report, "relative.json", 0640), 0);
+		check_file("relative.json", &f.report, 0640);
 		unlink("relative.json");
 		CHECK(chdir(cwd) == 0);
 	}
@@ -122,7 +122,7 @@ int main(void)
 	/* A missing directory: -ENOENT, nothing created. */
 	char missing[300];
 	snprintf(missing, sizeof(missing), "%s/no/such/dir/stats.json", dir);
-	CHECK_INT(stats_write_json(&f.report, missing), -ENOENT);
+	CHECK_INT(stats_write_json(&f.report, missing, 0640), -ENOENT);
 
 	/* rename() fails (the target is a non-empty directory): the temporary file is removed. */
 	char blocked[300], inner[320];
@@ -133,12 +133,12 @@ int main(void)
 	CHECK(fd >= 0);
 	if (fd >= 0)
 		close(fd);
-	int ret = stats_write_json(&f.report, blocked);
+	int ret = stats_write_json(&f.report, blocked, 0640);
 	CHECK(ret == -EISDIR || ret == -ENOTEMPTY || ret == -EEXIST);
 	listing(names, sizeof(names));
 	CHECK_STR(names, "blocked stats.json");
 	/* ... and the complete old document is still in place. */
-	check_file(path, &f.report);
+	check_file(path, &f.report, 0640);
 
 	/* A directory we may not write to (skipped as root, who may). */
 	char ro[300], ro_path[320];
@@ -146,7 +146,7 @@ int main(void)
 	snprintf(ro_path, sizeof(ro_path), "%s/stats.json", ro);
 	CHECK(mkdir(ro, 0555) == 0);
 	if (geteuid() != 0)
-		CHECK_INT(stats_write_json(&f.report, ro_path), -EACCES);
+		CHECK_INT(stats_write_json(&f.report, ro_path, 0640), -EACCES);
 	CHECK(access(ro_path, F_OK) != 0);
 
 	unlink(inner);
