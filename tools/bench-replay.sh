@@ -27,6 +27,12 @@
 # data on the disk (O_DIRECT where it can, then fdatasync), like the +sync
 # lines: dbcap-sync against tcpdump+sync and cp+sync.
 #
+# With BENCH_BASELINE=PATH (another build's dbcap, e.g. of the commit before
+# a change) two more commands join the rounds, base and base-sync (PATH with
+# the defaults and with --sync), and the ratios base / dbcap and base-sync /
+# dbcap-sync say whether the change moved the speed: before and after, side by
+# side in the same rounds.  Its output must be byte-identical too.
+#
 # With BENCH_FLOOR=1 two more commands join the rounds, tools/copy-floor,
 # the least a program can do to copy the file through user memory:
 #   floor-read     read() and write() of 1 MiB - 4 KiB pieces
@@ -51,7 +57,9 @@ dbcap=$build/src/app/dbcap
 mkimix=$build/tools/mkimix
 floor=$build/tools/copy-floor
 tools=("$dbcap" "$mkimix")
+base=${BENCH_BASELINE:-}
 [[ ${BENCH_FLOOR:-0} == 1 ]] && tools+=("$floor")
+[[ -n $base ]] && tools+=("$base")
 for p in "${tools[@]}"; do
 	[[ -x $p ]] || { echo "bench-replay: $p is missing: build first (ninja -C $build)" >&2; exit 2; }
 done
@@ -86,6 +94,7 @@ echo "repetitions: $reps, pause: $pause s, input in the page cache"
 declare -A times cpu
 names=(dbcap dbcap-sync dbcap-2w tcpdump cp tcpdump+sync cp+sync)
 [[ ${BENCH_FLOOR:-0} == 1 ]] && names+=(floor-read floor-mmap)
+[[ -n $base ]] && names+=(base base-sync)
 run() { # run NAME: one measurement (wall clock, and user + system CPU time)
 	local name=$1 cmd
 	rm -f "$out"
@@ -100,6 +109,8 @@ run() { # run NAME: one measurement (wall clock, and user + system CPU time)
 	cp) cmd="cp '$in' '$out'" ;;
 	tcpdump+sync) cmd="tcpdump -r '$in' -w '$out' 2>/dev/null && sync '$out'" ;;
 	cp+sync) cmd="cp '$in' '$out' && sync '$out'" ;;
+	base) cmd="'$base' -q -r '$in' -w '$out'" ;;
+	base-sync) cmd="'$base' -q -r '$in' -w '$out' --sync" ;;
 	floor-read) cmd="'$floor' read '$in' '$out' -4096" ;;
 	floor-mmap) cmd="'$floor' mmap '$in' '$out' 24" ;;
 	esac
@@ -117,6 +128,13 @@ if cmp "$dir/check-dbcap.pcap" "$dir/check-tcpdump.pcap"; then
 else
 	echo "bench-replay: dbcap's output differs from tcpdump's" >&2
 	exit 1
+fi
+if [[ -n $base ]]; then
+	"$base" -q -r "$in" -w "$dir/check-base.pcap" --force
+	cmp "$dir/check-base.pcap" "$dir/check-tcpdump.pcap" ||
+		{ echo "bench-replay: the baseline's output differs from tcpdump's" >&2; exit 1; }
+	echo "baseline: $base ($("$base" --version)), byte-identical too"
+	rm -f "$dir/check-base.pcap"
 fi
 rm -f "$dir/check-dbcap.pcap" "$dir/check-tcpdump.pcap"
 
@@ -159,6 +177,10 @@ ratio cp dbcap
 ratio tcpdump+sync dbcap-sync
 ratio cp+sync dbcap-sync
 ratio dbcap dbcap-2w
+if [[ -n $base ]]; then
+	ratio base dbcap
+	ratio base-sync dbcap-sync
+fi
 if [[ ${BENCH_FLOOR:-0} == 1 ]]; then
 	ratio cp floor-read
 	ratio cp floor-mmap
