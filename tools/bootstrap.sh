@@ -18,6 +18,7 @@ packages=(
 	tshark tcpdump                                    # capinfos/tshark check our files
 	spin                                              # model check of the shared protocol
 	strace python3 python3-jsonschema                 # syscall test, schema validation
+	valgrind                                          # the unit tests under memcheck
 	e2fsprogs util-linux mount                        # loop-mounted filesystems for ENOSPC
 )
 install() {
@@ -74,6 +75,8 @@ setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
 run "plain (gcc)" build
 # The dissector's libFuzzer target exists only in the clang build.
 FUZZ_SECONDS=${FUZZ_SECONDS:-60} run "fuzz (clang)" build-clang --suite fuzz
+# The unit tests under valgrind's memcheck (meson.build: add_test_setup).
+run "valgrind (unit)" build --setup valgrind --suite unit
 # The model check does not depend on the build flavour: once is enough.
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	run "ThreadSanitizer" build-tsan --no-suite model --timeout-multiplier 4
