@@ -41,7 +41,7 @@
 #define MAX_BUFFER_SIZE (1u << 30)
 #define MAX_SECONDS 1e9
 /* libpcap's largest snapshot length for most link types (MAXIMUM_SNAPLEN). */
-#define MAX_SNAPLEN 262144u
+#define MAX_SNAPLEN PCAPF_SNAPLEN_MAX
 /* A configuration file is a page or two; refuse to slurp anything huge. */
 #define MAX_CONFIG_BYTES (1u << 20)
 #define MSG_MAX 512

@@ -11,14 +11,12 @@
 #include <stdint.h>
 
 #include "dbuf.h"
+#include "../format/record.h" /* DBCAP_RECORD_SIZE, PCAPF_SNAPLEN_MAX */
 
 #define DBCAP_MAX_CPUS 1024
 /* A synthetic block starts with its writer (u16) and sequence (u64). */
 #define DBCAP_BLOCK_MIN 10u
 #define DBCAP_BLOCK_MAX 65535u
-/* pcapng Enhanced Packet Block: 28-byte header + data padded to 4 + 4-byte trailer. */
-#define DBCAP_RECORD_OVERHEAD 32u
-#define DBCAP_RECORD_SIZE(len) (DBCAP_RECORD_OVERHEAD + (((len) + 3u) & ~3u))
 
 enum io_engine { IO_ENGINE_URING = 0, IO_ENGINE_PWRITE = 1 };
 enum io_direct { IO_DIRECT_AUTO = -1, IO_DIRECT_OFF = 0, IO_DIRECT_ON = 1 };

@@ -20,16 +20,21 @@
 
 #include "dissect.h"
 #include "synth.h"
+#include "../format/pcap.h"
+#include "../format/pcapng.h"
 
 /* Waits up to this long are spun on the vDSO clock; longer ones sleep first. */
 #define PACE_SPIN_NS 2000000u
 /* A sleeping writer wakes at least this often to notice a stop. */
 #define PACE_SLICE_NS 10000000u
 
-/* Magic numbers of the classic format, as the first four bytes read in host order. */
-#define MAGIC_US 0xa1b2c3d4u
-#define MAGIC_NS 0xa1b23c4du
-#define MAGIC_PCAPNG 0x0a0d0d0au
+/*
+ * Magic numbers, as the first four bytes read in host order: the classic
+ * format's two, and pcapng's Section Header Block type (its first word).
+ */
+#define MAGIC_US PCAPF_MAGIC_US
+#define MAGIC_NS PCAPF_MAGIC_NS
+#define MAGIC_PCAPNG PCAPNG_SHB
 
 #ifndef DLT_USB_LINUX_MMAPPED
 #define DLT_USB_LINUX_MMAPPED 220
@@ -40,7 +45,7 @@
  * up to it (and up to the file's snapshot length) are read in place; longer
  * ones go through libpcap, which accepts, trims or refuses them itself.
  */
-#define RAW_MAX_CAPLEN 262144u
+#define RAW_MAX_CAPLEN PCAPF_SNAPLEN_MAX
 /*
  * How far ahead of the record being read a cursor prefetches every line of
  * the mapping.  A writer skims the other writers' packets, reading only

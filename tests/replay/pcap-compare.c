@@ -36,6 +36,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../src/format/pcap.h"
+
 struct rec {
 	uint32_t sec, frac, caplen, len;
 	const uint8_t *data;
@@ -190,12 +192,12 @@ int main(int argc, char **argv)
 	}
 	uint32_t magic;
 	memcpy(&magic, out, 4);
-	if (magic != 0xa1b2c3d4u && magic != 0xa1b23c4du) {
+	if (magic != PCAPF_MAGIC_US && magic != PCAPF_MAGIC_NS) {
 		fprintf(stderr, "pcap-compare: %s: magic 0x%08x is not a host-order pcap\n", out_path,
 			magic);
 		return 1;
 	}
-	bool nano = magic == 0xa1b23c4du;
+	bool nano = magic == PCAPF_MAGIC_NS;
 
 	/* EXPECTED through libpcap, with the output's precision. */
 	char errbuf[PCAP_ERRBUF_SIZE];
