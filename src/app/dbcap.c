@@ -30,7 +30,7 @@
 #include "paths.h"
 #include "../format/format.h"
 #include "../format/pcap.h"
-#include "../hotpath.h"
+#include "../util/hotpath.h"
 #include "../format/pcapng.h"
 #include "../persist/persist.h"
 #include "../source/replay.h"
@@ -86,13 +86,6 @@ struct writer_arg {
 	unsigned id;
 };
 
-static void count(_Atomic uint64_t *c, uint64_t v)
-{
-	/* Single writer per counter: relaxed load + store, no lock prefix. */
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
-			      memory_order_relaxed);
-}
-
 static void pin_and_name(pthread_t t, int cpu, const char *name)
 {
 	if (cpu >= 0) {
@@ -145,10 +138,10 @@ static void replay_writer(struct app *app, unsigned id)
 			if (timed)
 				hist_record(&st->write_latency, now_ns(CLOCK_MONOTONIC) - t0);
 		} else {
-			count(&st->dropped_bytes, pk.origlen);
+			counter_add(&st->dropped_bytes, pk.origlen);
 		}
-		count(&st->generated, 1);
-		count(&st->generated_bytes, pk.origlen);
+		counter_add(&st->generated, 1);
+		counter_add(&st->generated_bytes, pk.origlen);
 	}
 }
 
@@ -201,10 +194,10 @@ static void *writer_main(void *argp)
 			hist_record(&st->write_latency, now_ns(CLOCK_MONOTONIC) - t0);
 		} else {
 			/* Counted by reason inside the library; we add the bytes. */
-			count(&st->dropped_bytes, len);
+			counter_add(&st->dropped_bytes, len);
 		}
-		count(&st->generated, 1);
-		count(&st->generated_bytes, len);
+		counter_add(&st->generated, 1);
+		counter_add(&st->generated_bytes, len);
 		if (o->writer_work)
 			sink = synth_work(sink, o->writer_work);
 	}
@@ -231,16 +224,16 @@ static void count_rec(void *arg, const struct capfmt_rec *rec)
 {
 	struct reader_stats *rs = arg;
 	uint32_t len = rec->origlen;
-	count(&rs->blocks, 1);
-	count(&rs->block_bytes, len);
-	count(&rs->size_count[len <= STATS_MAX_BLOCK ? len : STATS_MAX_BLOCK], 1);
+	counter_add(&rs->blocks, 1);
+	counter_add(&rs->block_bytes, len);
+	counter_add(&rs->size_count[len <= STATS_MAX_BLOCK ? len : STATS_MAX_BLOCK], 1);
 }
 
 static void count_lost(void *arg, const struct capfmt_rec *rec)
 {
 	struct reader_stats *rs = arg;
-	count(&rs->lost_io_blocks, 1);
-	count(&rs->lost_io_bytes, rec->origlen);
+	counter_add(&rs->lost_io_blocks, 1);
+	counter_add(&rs->lost_io_bytes, rec->origlen);
 }
 
 /* Releases, in order, the chunks whose memory persistence gave back. */
@@ -296,8 +289,8 @@ static void salvage(struct app *app, uint64_t durable)
 	atomic_store_explicit(&rs->file_bytes, end, memory_order_relaxed);
 	uint64_t now_blocks = atomic_load_explicit(&rs->blocks, memory_order_relaxed);
 	uint64_t now_bytes = atomic_load_explicit(&rs->block_bytes, memory_order_relaxed);
-	count(&rs->lost_io_blocks, counted_blocks - now_blocks);
-	count(&rs->lost_io_bytes, counted_bytes - now_bytes);
+	counter_add(&rs->lost_io_blocks, counted_blocks - now_blocks);
+	counter_add(&rs->lost_io_bytes, counted_bytes - now_bytes);
 }
 
 /*
@@ -350,8 +343,8 @@ static void *reader_main(void *argp)
 
 		if (r == 0) {
 			idle = 0;
-			count(&rs->chunks, 1);
-			count(&rs->chunk_bytes, c.len);
+			counter_add(&rs->chunks, 1);
+			counter_add(&rs->chunk_bytes, c.len);
 			if (failed) {
 				/* Nothing reaches the file any more: count and recycle. */
 				app->fmt->walk(c.data, c.len, count_lost, rs, NULL);
@@ -359,7 +352,7 @@ static void *reader_main(void *argp)
 				continue;
 			}
 			app->fmt->walk(c.data, c.len, count_rec, rs, NULL);
-			count(&rs->file_bytes, c.len);
+			counter_add(&rs->file_bytes, c.len);
 			struct inflight *f = &ring[head];
 			f->chunk = c;
 			head = (head + 1) % ringsz;
@@ -387,7 +380,7 @@ static void *reader_main(void *argp)
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		if (now >= next_flush) {
 			dbuf_reader_flush(app->db);
-			count(&rs->flushes, 1);
+			counter_add(&rs->flushes, 1);
 			next_flush = now + flush_every;
 			/* Idle with unwritten bytes: write the tail so data ages boundedly. */
 			if (!failed && tail_dirty && idle > 0) {
@@ -848,7 +841,7 @@ int main(int argc, char **argv)
 			unlink(o->output); /* not one record in it: leave nothing behind */
 		goto out_buffer;
 	}
-	count(&app->rs->file_bytes, hlen);
+	counter_add(&app->rs->file_bytes, hlen);
 
 	clock_gettime(CLOCK_REALTIME, &app->start_real);
 	clock_gettime(CLOCK_MONOTONIC, &app->start_mono);

@@ -29,7 +29,8 @@
 #define _GNU_SOURCE
 
 #include "persist.h"
-#include "../parentdir.h"
+#include "../util/durable.h"
+#include "../util/hotpath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -138,14 +139,6 @@ struct persist {
 	uint64_t in_flight_sum;
 	unsigned max_in_flight;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static size_t round_down(size_t v, size_t align)
 {
@@ -348,7 +341,7 @@ static void req_finished(struct persist *p, struct req *r)
  */
 static void on_result(struct persist *p, struct req *r, int res)
 {
-	uint64_t t = now_ns();
+	uint64_t t = now_ns(CLOCK_MONOTONIC);
 
 	p->completions++;
 	p->in_flight--;
@@ -464,7 +457,7 @@ static void uring_issue(struct persist *p, struct req *r)
 	 */
 	if (p->ordered)
 		sqe->flags |= IOSQE_IO_DRAIN;
-	r->t_submit = now_ns();
+	r->t_submit = now_ns(CLOCK_MONOTONIC);
 
 	for (;;) {
 		ret = io_uring_submit(&p->ring);
@@ -504,7 +497,7 @@ static void pwrite_issue(struct persist *p, struct req *r)
 		r->sub_len = r->len - r->pos;
 		if (r->sub_len > PERSIST_MAX_IO)
 			r->sub_len = PERSIST_MAX_IO;
-		r->t_submit = now_ns();
+		r->t_submit = now_ns(CLOCK_MONOTONIC);
 		note_submit(p, r);
 		n = pwrite(fd, r->buf + r->pos, r->sub_len, (off_t)(r->off + r->pos));
 		on_result(p, r, n < 0 ? -errno : (int)n);
@@ -1255,9 +1248,9 @@ int persist_close(struct persist *p, uint64_t *durable)
 		 */
 		if (fdatasync(p->fd_buf) < 0)
 			fail(p, -errno, "fdatasync");
-		/* Some filesystems cannot sync a directory (EINVAL): nothing more to do there. */
-		else if (p->fd_dir >= 0 && fsync(p->fd_dir) < 0 && errno != EINVAL)
-			fail(p, -errno, "fsync of the directory");
+		/* fsync_dir(): EINVAL (a filesystem that cannot sync a directory) is no error. */
+		else if (p->fd_dir >= 0 && (err = fsync_dir(p->fd_dir)) < 0)
+			fail(p, err, "fsync of the directory");
 	}
 	close_quietly(&p->fd_dir); /* pairs with open_parent_dir() in persist_open() */
 	*durable = p->durable;

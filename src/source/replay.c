@@ -5,7 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "replay.h"
-#include "../hotpath.h"
+#include "../util/hotpath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,13 +79,6 @@ struct rec {
 static uint32_t swap32(uint32_t v)
 {
 	return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
-}
-
-/* Single-writer counter: relaxed load and store, no locked instruction. */
-static inline void add(_Atomic uint64_t *c, uint64_t v)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
-			      memory_order_relaxed);
 }
 
 /*
@@ -307,11 +300,11 @@ int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct writer_st
 				c->matched++;
 			continue;
 		}
-		add(&st->read, 1);
-		add(&st->read_bytes, r.origlen);
+		counter_add(&st->read, 1);
+		counter_add(&st->read_bytes, r.origlen);
 		if (!passes(rp, &r)) {
-			add(&st->filtered, 1);
-			add(&st->filtered_bytes, r.origlen);
+			counter_add(&st->filtered, 1);
+			counter_add(&st->filtered_bytes, r.origlen);
 			continue;
 		}
 		c->matched++;

@@ -17,34 +17,13 @@
 
 #include "dbuf.h"
 #include "../source/dissect.h"
+#include "../util/hist.h"
 
 /*
  * 2: replay mode (run.mode, run.input, read/filtered counts, protocols, sizes).
  * 3: run.sync_at_close, run.config.sync, writers[].naps.
  */
 #define STATS_SCHEMA_VERSION 3
-
-/*
- * Log-linear histogram of nanosecond values: exact below 2^HIST_SUB_BITS,
- * then 2^HIST_SUB_BITS sub-buckets per power of two (relative error below
- * 1/2^HIST_SUB_BITS), up to 2^HIST_MAX_BITS ns (values above are clamped
- * into the last bucket; max stays exact).
- */
-#define HIST_SUB_BITS 5
-#define HIST_MAX_BITS 44
-#define HIST_BUCKETS ((HIST_MAX_BITS - HIST_SUB_BITS + 1) << HIST_SUB_BITS)
-
-struct hist {
-	_Atomic uint64_t bucket[HIST_BUCKETS];
-	_Atomic uint64_t count, sum, max;
-	_Atomic uint64_t min; /* UINT64_MAX when empty */
-};
-
-void hist_init(struct hist *h);
-/* Single writer: only the owning thread records (plain load+store, no lock). */
-void hist_record(struct hist *h, uint64_t v);
-/* Any thread: the value at quantile q (0..1), the bucket's upper bound, <= max. 0 if empty. */
-uint64_t hist_quantile(const struct hist *h, double q);
 
 #define STATS_MAX_BLOCK 65535u /* block sizes are counted exactly up to this */
 
