@@ -811,10 +811,13 @@ int main(int argc, char **argv)
 	po.latency = &app->rs->persist_latency;
 	err = persist_open(&po, &app->persist, msg, sizeof(msg));
 	if (err) {
-		fprintf(stderr, "%s\n", msg); /* it names the program, the path and the reason */
+		fprintf(stderr, "dbcap: %s: %s\n", o->output, msg); /* msg: the reason */
 		goto out_buffer;
 	}
 	persist_report(app->persist, &app->io);
+	if (app->io.fallback_reason)
+		fprintf(stderr, "dbcap: warning: io_uring unavailable (%s); writing with pwrite\n",
+			app->io.fallback_reason);
 	/* The statistics get the capture's permissions: the same readers (its umask applied). */
 	struct stat out_st;
 	app->stats_mode = fstat(persist_fd(app->persist), &out_st) == 0 ? out_st.st_mode & 0777 : 0640;

@@ -30,6 +30,7 @@
 
 #include "persist.h"
 #include "../util/durable.h"
+#include "../util/hist.h"
 #include "../util/hotpath.h"
 
 #include <errno.h>
@@ -846,6 +847,11 @@ int persist_write_tail(struct persist *p)
 
 /* ---- queries ------------------------------------------------------------- */
 
+const char *io_toggle_name(enum io_toggle t)
+{
+	return t == IO_ON ? "on" : t == IO_OFF ? "off" : "auto";
+}
+
 uint64_t persist_appended(const struct persist *p)
 {
 	return p->appended;
@@ -899,12 +905,11 @@ static int create_file(const struct persist_opts *o, int *fd_out, char *msg, siz
 		goto done;
 	err = -errno;
 	if (err != -EEXIST) {
-		snprintf(msg, msglen, "dbcap: %s: %s", o->path, strerror(-err));
+		snprintf(msg, msglen, "%s", strerror(-err));
 		return err;
 	}
 	if (!o->force) {
-		snprintf(msg, msglen, "dbcap: %s: %s (use --force to replace it)", o->path,
-			 strerror(EEXIST));
+		snprintf(msg, msglen, "%s (use --force to replace it)", strerror(EEXIST));
 		return err;
 	}
 	/*
@@ -913,29 +918,29 @@ static int create_file(const struct persist_opts *o, int *fd_out, char *msg, siz
 	 */
 	if (lstat(o->path, &st) < 0) {
 		err = -errno;
-		snprintf(msg, msglen, "dbcap: %s: %s", o->path, strerror(-err));
+		snprintf(msg, msglen, "%s", strerror(-err));
 		return err;
 	}
 	if (S_ISLNK(st.st_mode)) {
-		snprintf(msg, msglen, "dbcap: %s: %s (a symbolic link; --force replaces only regular files)",
-			 o->path, strerror(EEXIST));
+		snprintf(msg, msglen, "%s (a symbolic link; --force replaces only regular files)",
+			 strerror(EEXIST));
 		return -EEXIST;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(msg, msglen, "dbcap: %s: %s (not a regular file; --force replaces only regular files)",
-			 o->path, strerror(EEXIST));
+		snprintf(msg, msglen, "%s (not a regular file; --force replaces only regular files)",
+			 strerror(EEXIST));
 		return -EEXIST;
 	}
 	if (unlink(o->path) < 0 && errno != ENOENT) {
 		err = -errno;
-		snprintf(msg, msglen, "dbcap: %s: cannot replace it: %s", o->path, strerror(-err));
+		snprintf(msg, msglen, "cannot replace it: %s", strerror(-err));
 		return err;
 	}
 	/* O_EXCL again: whatever appeared meanwhile is not replaced blindly. */
 	fd = open(o->path, flags, 0640);
 	if (fd < 0) {
 		err = -errno;
-		snprintf(msg, msglen, "dbcap: %s: %s", o->path, strerror(-err));
+		snprintf(msg, msglen, "%s", strerror(-err));
 		return err;
 	}
 done:
@@ -955,7 +960,7 @@ static int setup_direct(struct persist *p, const struct persist_opts *o, char *m
 	struct stat a, b;
 	int fd, err;
 
-	if (o->direct == IO_DIRECT_OFF)
+	if (o->direct == IO_OFF)
 		return 0;
 #ifdef STATX_DIOALIGN
 	{
@@ -972,9 +977,8 @@ static int setup_direct(struct persist *p, const struct persist_opts *o, char *m
 #endif
 	if (known && (offset_align == 0 || !is_pow2(offset_align) || !is_pow2(mem_align))) {
 		/* The filesystem says it has no O_DIRECT for this file. */
-		if (o->direct == IO_DIRECT_ON) {
-			snprintf(msg, msglen, "dbcap: %s: O_DIRECT is not supported on this filesystem",
-				 o->path);
+		if (o->direct == IO_ON) {
+			snprintf(msg, msglen, "O_DIRECT is not supported on this filesystem");
 			return -EINVAL;
 		}
 		return 0;
@@ -986,20 +990,18 @@ static int setup_direct(struct persist *p, const struct persist_opts *o, char *m
 	fd = open(o->path, O_WRONLY | O_DIRECT | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		if (err == -EINVAL && o->direct == IO_DIRECT_AUTO)
+		if (err == -EINVAL && o->direct == IO_AUTO)
 			return 0;
 		if (err == -EINVAL)
-			snprintf(msg, msglen, "dbcap: %s: O_DIRECT is not supported on this filesystem",
-				 o->path);
+			snprintf(msg, msglen, "O_DIRECT is not supported on this filesystem");
 		else
-			snprintf(msg, msglen, "dbcap: %s: cannot open with O_DIRECT: %s", o->path,
-				 strerror(-err));
+			snprintf(msg, msglen, "cannot open with O_DIRECT: %s", strerror(-err));
 		return err;
 	}
 	if (fstat(fd, &a) < 0 || fstat(p->fd_buf, &b) < 0 || a.st_dev != b.st_dev ||
 	    a.st_ino != b.st_ino) {
 		close(fd);
-		snprintf(msg, msglen, "dbcap: %s: replaced by another file while opening", o->path);
+		snprintf(msg, msglen, "replaced by another file while opening");
 		return -ESTALE;
 	}
 	if (!known) {
@@ -1027,18 +1029,18 @@ static int setup_stage(struct persist *p, const struct persist_opts *o, char *ms
 	 */
 	slot = (slot + unit - 1) & ~(unit - 1);
 	if (slot > PERSIST_MAX_SLOT) {
-		snprintf(msg, msglen, "dbcap: %s: staging slot of %zu bytes is too large", o->path, slot);
+		snprintf(msg, msglen, "staging slot of %zu bytes is too large", slot);
 		return -EINVAL;
 	}
 	err = posix_memalign(&mem, unit, slot * p->depth);
 	if (err) {
-		snprintf(msg, msglen, "dbcap: %s: staging buffers: %s", o->path, strerror(err));
+		snprintf(msg, msglen, "staging buffers: %s", strerror(err));
 		return -err;
 	}
 	p->slot_busy = calloc(p->depth, sizeof(*p->slot_busy));
 	if (!p->slot_busy) {
 		free(mem);
-		snprintf(msg, msglen, "dbcap: %s: %s", o->path, strerror(ENOMEM));
+		snprintf(msg, msglen, "%s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	p->stage = mem;
@@ -1101,8 +1103,7 @@ static void setup_engine(struct persist *p, const struct persist_opts *o)
 probe_failed:
 	io_uring_queue_exit(&p->ring); /* pairs with io_uring_queue_init() above */
 fallback:
-	p->fallback_reason = reason;
-	fprintf(stderr, "dbcap: warning: io_uring unavailable (%s); writing with pwrite\n", reason);
+	p->fallback_reason = reason; /* the caller warns: persist_report() carries it */
 }
 
 /*
@@ -1154,17 +1155,16 @@ int persist_open(const struct persist_opts *o, struct persist **out, char *msg, 
 	if (msglen > 0)
 		msg[0] = '\0';
 	if (!o->path || !o->path[0]) {
-		snprintf(msg, msglen, "dbcap: no output file given");
+		snprintf(msg, msglen, "no output file given");
 		return -EINVAL;
 	}
 	if (o->depth < 2 || o->depth > PERSIST_MAX_DEPTH) {
-		snprintf(msg, msglen, "dbcap: %s: io depth %u is outside 2..%u", o->path, o->depth,
-			 PERSIST_MAX_DEPTH);
+		snprintf(msg, msglen, "io depth %u is outside 2..%u", o->depth, PERSIST_MAX_DEPTH);
 		return -EINVAL;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
-		snprintf(msg, msglen, "dbcap: %s: %s", o->path, strerror(ENOMEM));
+		snprintf(msg, msglen, "%s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	p->fd_buf = -1;
@@ -1187,7 +1187,7 @@ int persist_open(const struct persist_opts *o, struct persist **out, char *msg, 
 		p->cookie_cap *= 2;
 	p->cookies = calloc(p->cookie_cap, sizeof(*p->cookies));
 	if (!p->reqs || !p->cookies) {
-		snprintf(msg, msglen, "dbcap: %s: %s", o->path, strerror(ENOMEM));
+		snprintf(msg, msglen, "%s", strerror(ENOMEM));
 		err = -ENOMEM;
 		goto alloc_failed;
 	}

@@ -143,12 +143,12 @@ static const char *io_engine_name(enum io_engine e)
 }
 
 /*
- * --direct and --sync spelling: both are auto (-1), off (0) or on (1)
- * (enum io_direct, enum io_sync).
+ * --direct and --sync spelling: persist's one name function for enum
+ * io_toggle, under the name the configuration section calls.
  */
-static const char *auto_off_on(int v)
+static const char *auto_off_on(enum io_toggle v)
 {
-	return v > 0 ? "on" : v == 0 ? "off" : "auto";
+	return io_toggle_name(v);
 }
 
 static void put_latency(struct doc *d, cJSON *o, const char *key, const struct hist *h)

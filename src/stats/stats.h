@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "dbuf.h"
+#include "../persist/persist.h" /* struct io_report */
 #include "../source/dissect.h"
 #include "../util/hist.h"
 
@@ -73,23 +74,6 @@ struct reader_stats {
 	_Atomic uint64_t flushes;                   /* reader: age flushes */
 };
 
-/* What the persistence layer reports (copied by the reader). */
-struct io_report {
-	const char *engine;        /* "io_uring" or "pwrite" */
-	const char *fallback_reason; /* why io_uring was not used, or NULL */
-	bool direct;               /* O_DIRECT in use */
-	bool sync;                 /* the run ends with fdatasync */
-	unsigned dio_align;        /* O_DIRECT alignment, 0 if buffered */
-	bool registered_buffers;
-	unsigned depth;            /* writes allowed in flight */
-	uint64_t submissions, completions, short_writes, retries;
-	uint64_t bytes_written;
-	unsigned max_in_flight;
-	double mean_in_flight;
-	int error;                 /* 0 or -errno of the first fatal write error */
-	const char *error_op;      /* "write", "fdatasync", ... or NULL */
-};
-
 /* Replay mode: the input file, for run.input. */
 struct input_report {
 	const char *path;
@@ -125,7 +109,7 @@ struct run_report {
 	struct dbuf_writer_stats *lib;      /* [nwriters], snapshot */
 	struct reader_stats *reader;
 	struct dbuf_reader_stats lib_reader;
-	struct io_report io;
+	struct io_report io;               /* persist_report() */
 	const char *output;
 	const char *mode;                   /* "synthetic" (also when NULL) or "replay" */
 	const struct input_report *input;   /* replay mode, else NULL */
