@@ -118,7 +118,7 @@ static void replay_writer(struct app *app, unsigned id)
 
 	/* relaxed: stop carries no data, it only ends the loop (the join orders the rest) */
 	for (uint64_t seq = 0; !atomic_load_explicit(&app->stop, memory_order_relaxed); seq++) {
-		if (replay_next(cur, &pk, st) <= 0)
+		if (replay_next(cur, &pk, &st->replay) <= 0)
 			break;
 		/* A packet read is always handed over, even after a stop: read = filtered + generated. */
 		if (pace)
@@ -539,10 +539,10 @@ static void show_progress(struct app *app, double t, uint64_t *last_pkts, uint64
 	for (unsigned i = 0; i < app->o.writers; i++) {
 		const struct writer_stats *w = &app->ws[i];
 		/* relaxed: each counter is read on its own, a line needs no consistent cut */
-		uint64_t off = atomic_load_explicit(&w->input_offset, memory_order_relaxed);
+		uint64_t off = atomic_load_explicit(&w->replay.input_offset, memory_order_relaxed);
 
-		pkts += atomic_load_explicit(&w->read, memory_order_relaxed);
-		bytes += atomic_load_explicit(&w->read_bytes, memory_order_relaxed);
+		pkts += atomic_load_explicit(&w->replay.read, memory_order_relaxed);
+		bytes += atomic_load_explicit(&w->replay.read_bytes, memory_order_relaxed);
 		if (off < pos)
 			pos = off;
 	}

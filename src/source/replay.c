@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dbuf.h" /* dbuf_cpu_relax() */
 #include "dissect.h"
 #include "synth.h"
 #include "../format/pcap.h"
@@ -272,7 +273,7 @@ static bool passes(const struct replay *rp, const struct rec *r)
 	return pcap_offline_filter(rp->prog, &h, r->data) != 0;
 }
 
-int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct writer_stats *st)
+int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct replay_counts *st)
 {
 	const struct replay *rp = c->rp;
 	const uint64_t count = rp->o.count;

@@ -204,14 +204,14 @@ static void sum_totals(const struct run_report *r, struct totals *t)
 		t->generated += ld(&w->generated);
 		t->generated_bytes += ld(&w->generated_bytes);
 		t->dropped_bytes += ld(&w->dropped_bytes);
-		t->read += ld(&w->read);
-		t->read_bytes += ld(&w->read_bytes);
-		t->filtered += ld(&w->filtered);
-		t->filtered_bytes += ld(&w->filtered_bytes);
+		t->read += ld(&w->replay.read);
+		t->read_bytes += ld(&w->replay.read_bytes);
+		t->filtered += ld(&w->replay.filtered);
+		t->filtered_bytes += ld(&w->replay.filtered_bytes);
 		for (unsigned k = 0; k < DP_PROTOS; k++)
-			t->proto[k] += ld(&w->dissect.proto[k]);
+			t->proto[k] += ld(&w->replay.dissect.proto[k]);
 		for (unsigned k = 0; k < DS_BUCKETS; k++)
-			t->size[k] += ld(&w->dissect.size[k]);
+			t->size[k] += ld(&w->replay.dissect.size[k]);
 		t->drop[DROP_FULL] += l->drop_full;
 		t->drop[DROP_TOO_BIG] += l->drop_too_big;
 		t->drop[DROP_ZERO] += l->drop_zero;
@@ -475,15 +475,15 @@ static void put_writers(struct doc *d, cJSON *root, const struct run_report *r)
 		put_u64(d, o, "yields", l->yields);
 		put_u64(d, o, "naps", l->naps);
 		put_latency(d, o, "write_latency_ns", &w->write_latency);
-		put_u64(d, o, "read_packets", ld(&w->read));
-		put_u64(d, o, "read_bytes", ld(&w->read_bytes));
-		put_u64(d, o, "filtered_packets", ld(&w->filtered));
-		put_u64(d, o, "filtered_bytes", ld(&w->filtered_bytes));
+		put_u64(d, o, "read_packets", ld(&w->replay.read));
+		put_u64(d, o, "read_bytes", ld(&w->replay.read_bytes));
+		put_u64(d, o, "filtered_packets", ld(&w->replay.filtered));
+		put_u64(d, o, "filtered_bytes", ld(&w->replay.filtered_bytes));
 		uint64_t proto[DP_PROTOS], size[DS_BUCKETS];
 		for (unsigned k = 0; k < DP_PROTOS; k++)
-			proto[k] = ld(&w->dissect.proto[k]);
+			proto[k] = ld(&w->replay.dissect.proto[k]);
 		for (unsigned k = 0; k < DS_BUCKETS; k++)
-			size[k] = ld(&w->dissect.size[k]);
+			size[k] = ld(&w->replay.dissect.size[k]);
 		put_protocols(d, o, proto);
 		put_sizes(d, o, size);
 	}

@@ -18,6 +18,7 @@
 #include "dbuf.h"
 #include "../persist/persist.h" /* struct io_report */
 #include "../source/dissect.h"
+#include "../source/replay.h" /* struct replay_counts */
 #include "../util/hist.h"
 
 /*
@@ -37,16 +38,11 @@ struct writer_stats {
 	_Atomic int tid;                              /* writer: its kernel thread id */
 	struct hist write_latency;                    /* writer: ns per dbuf reserve+fill+commit */
 	/*
-	 * Replay mode: the writer's shard of the input.  generated counts the
-	 * packets that passed the filter, so read = filtered + generated.
-	 * Byte counts of replayed packets are original (wire) lengths.
+	 * Replay mode: the writer's shard of the input, counted by its cursor
+	 * (source/replay.h).  generated counts the packets that passed the
+	 * filter, so read = filtered + generated.
 	 */
-	_Atomic uint64_t read;                        /* writer: its shard's packets read */
-	_Atomic uint64_t read_bytes;
-	_Atomic uint64_t filtered;                    /* writer: of those, refused by the filter */
-	_Atomic uint64_t filtered_bytes;
-	_Atomic uint64_t input_offset;                /* writer: input bytes gone through (progress) */
-	struct dissect_stats dissect;                 /* writer: protocols and sizes of generated packets */
+	struct replay_counts replay;                  /* writer */
 };
 
 /* Why blocks were lost, beside the library's own counters. */
