@@ -8,7 +8,7 @@
 #include <linux/capability.h>
 #include <sys/resource.h>
 
-#include "stats/stats.h"
+#include "util/hist.h"
 
 #define CHUNKS 400
 #define MAX_CHUNK 100000
