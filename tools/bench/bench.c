@@ -46,7 +46,7 @@
 
 #include "dbuf.h"
 #include "../../src/persist/persist.h"
-#include "../../src/stats/stats.h"
+#include "../../src/util/hist.h"
 
 #ifndef BENCH_HAVE_CK
 #define BENCH_HAVE_CK 0
