@@ -16,6 +16,13 @@
  *    most slot_size bytes).
  *  - Short writes, -EINTR and -EAGAIN are resubmitted; any other error is
  *    sticky: later calls return it, nothing more is submitted.
+ *
+ * Layer: above the buffer and the sources, below the statistics and the
+ * program (docs/DESIGN.md, "Map of the code").  So this header owns what its
+ * callers configure and read back (enum io_engine, enum io_toggle, struct
+ * io_report) and includes nothing of the project; the statistics include it
+ * to report, the program to configure.  It prints nothing: failures come
+ * back as -errno with a reason, the io_uring fallback in the report.
  */
 #ifndef DBCAP_PERSIST_H
 #define DBCAP_PERSIST_H
