@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "../../src/format/pcap.h"
+#include "../../src/util/splitmix.h"
 
 struct rec {
 	uint32_t sec, frac, caplen, len;
@@ -48,20 +49,12 @@ struct rec {
 
 static const char *out_path;
 
-static uint64_t mix(uint64_t x)
-{
-	x += UINT64_C(0x9e3779b97f4a7c15);
-	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return x ^ (x >> 31);
-}
-
 static uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t n)
 {
 	/* FNV-1a, then mixed: fast enough for a few MB, spreads well. */
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ p[i]) * UINT64_C(0x100000001b3);
-	return mix(h);
+	return splitmix64(h);
 }
 
 static uint64_t rec_hash(const struct rec *r)
@@ -122,7 +115,7 @@ static uint64_t flow_key(int dlt, const uint8_t *p, uint32_t caplen)
 		return 0;
 	uint64_t ha = hash_bytes(rd16(p + l4), a, alen);
 	uint64_t hb = hash_bytes(rd16(p + l4 + 2), b, alen);
-	return mix((ha ^ hb) + (ha + hb) * 3 + proto) | 2;
+	return splitmix64((ha ^ hb) + (ha + hb) * 3 + proto) | 2;
 }
 
 static void *xrealloc(void *p, size_t n)
