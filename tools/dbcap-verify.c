@@ -34,7 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../src/persist/pcapng.h"
+#include "../src/format/pcapng.h"
 #include "../src/source/synth.h"
 
 #define MAX_WRITERS 256

@@ -30,8 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../src/format/pcap.h"
+
 #define START_SECONDS UINT64_C(1700000000)
-#define SNAPLEN 262144u
+#define SNAPLEN PCAPF_SNAPLEN_MAX
 #define LINKTYPE_ETHERNET 1u
 
 struct flow {
@@ -259,7 +261,7 @@ int main(int argc, char **argv)
 		f->seq[1] = (uint32_t)rnd();
 	}
 
-	uint32_t hdr[6] = {nano ? 0xa1b23c4du : 0xa1b2c3d4u, 2u | 4u << 16, 0, 0, SNAPLEN,
+	uint32_t hdr[6] = {nano ? PCAPF_MAGIC_NS : PCAPF_MAGIC_US, 2u | 4u << 16, 0, 0, SNAPLEN,
 			   LINKTYPE_ETHERNET};
 	fwrite(hdr, sizeof(hdr), 1, out);
 

@@ -28,10 +28,10 @@
 #include "dbuf.h"
 #include "options.h"
 #include "paths.h"
-#include "../persist/format.h"
-#include "../persist/pcap.h"
-#include "../hotpath.h"
-#include "../persist/pcapng.h"
+#include "../format/format.h"
+#include "../format/pcap.h"
+#include "../util/hotpath.h"
+#include "../format/pcapng.h"
 #include "../persist/persist.h"
 #include "../source/replay.h"
 #include "../source/synth.h"
@@ -86,13 +86,6 @@ struct writer_arg {
 	unsigned id;
 };
 
-static void count(_Atomic uint64_t *c, uint64_t v)
-{
-	/* Single writer per counter: relaxed load + store, no lock prefix. */
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
-			      memory_order_relaxed);
-}
-
 static void pin_and_name(pthread_t t, int cpu, const char *name)
 {
 	if (cpu >= 0) {
@@ -125,7 +118,7 @@ static void replay_writer(struct app *app, unsigned id)
 
 	/* relaxed: stop carries no data, it only ends the loop (the join orders the rest) */
 	for (uint64_t seq = 0; !atomic_load_explicit(&app->stop, memory_order_relaxed); seq++) {
-		if (replay_next(cur, &pk, st) <= 0)
+		if (replay_next(cur, &pk, &st->replay) <= 0)
 			break;
 		/* A packet read is always handed over, even after a stop: read = filtered + generated. */
 		if (pace)
@@ -145,10 +138,10 @@ static void replay_writer(struct app *app, unsigned id)
 			if (timed)
 				hist_record(&st->write_latency, now_ns(CLOCK_MONOTONIC) - t0);
 		} else {
-			count(&st->dropped_bytes, pk.origlen);
+			counter_add(&st->dropped_bytes, pk.origlen);
 		}
-		count(&st->generated, 1);
-		count(&st->generated_bytes, pk.origlen);
+		counter_add(&st->generated, 1);
+		counter_add(&st->generated_bytes, pk.origlen);
 	}
 }
 
@@ -201,10 +194,10 @@ static void *writer_main(void *argp)
 			hist_record(&st->write_latency, now_ns(CLOCK_MONOTONIC) - t0);
 		} else {
 			/* Counted by reason inside the library; we add the bytes. */
-			count(&st->dropped_bytes, len);
+			counter_add(&st->dropped_bytes, len);
 		}
-		count(&st->generated, 1);
-		count(&st->generated_bytes, len);
+		counter_add(&st->generated, 1);
+		counter_add(&st->generated_bytes, len);
 		if (o->writer_work)
 			sink = synth_work(sink, o->writer_work);
 	}
@@ -231,16 +224,16 @@ static void count_rec(void *arg, const struct capfmt_rec *rec)
 {
 	struct reader_stats *rs = arg;
 	uint32_t len = rec->origlen;
-	count(&rs->blocks, 1);
-	count(&rs->block_bytes, len);
-	count(&rs->size_count[len <= STATS_MAX_BLOCK ? len : STATS_MAX_BLOCK], 1);
+	counter_add(&rs->blocks, 1);
+	counter_add(&rs->block_bytes, len);
+	counter_add(&rs->size_count[len <= STATS_MAX_BLOCK ? len : STATS_MAX_BLOCK], 1);
 }
 
 static void count_lost(void *arg, const struct capfmt_rec *rec)
 {
 	struct reader_stats *rs = arg;
-	count(&rs->lost_io_blocks, 1);
-	count(&rs->lost_io_bytes, rec->origlen);
+	counter_add(&rs->lost_io_blocks, 1);
+	counter_add(&rs->lost_io_bytes, rec->origlen);
 }
 
 /* Releases, in order, the chunks whose memory persistence gave back. */
@@ -296,8 +289,8 @@ static void salvage(struct app *app, uint64_t durable)
 	atomic_store_explicit(&rs->file_bytes, end, memory_order_relaxed);
 	uint64_t now_blocks = atomic_load_explicit(&rs->blocks, memory_order_relaxed);
 	uint64_t now_bytes = atomic_load_explicit(&rs->block_bytes, memory_order_relaxed);
-	count(&rs->lost_io_blocks, counted_blocks - now_blocks);
-	count(&rs->lost_io_bytes, counted_bytes - now_bytes);
+	counter_add(&rs->lost_io_blocks, counted_blocks - now_blocks);
+	counter_add(&rs->lost_io_bytes, counted_bytes - now_bytes);
 }
 
 /*
@@ -350,8 +343,8 @@ static void *reader_main(void *argp)
 
 		if (r == 0) {
 			idle = 0;
-			count(&rs->chunks, 1);
-			count(&rs->chunk_bytes, c.len);
+			counter_add(&rs->chunks, 1);
+			counter_add(&rs->chunk_bytes, c.len);
 			if (failed) {
 				/* Nothing reaches the file any more: count and recycle. */
 				app->fmt->walk(c.data, c.len, count_lost, rs, NULL);
@@ -359,7 +352,7 @@ static void *reader_main(void *argp)
 				continue;
 			}
 			app->fmt->walk(c.data, c.len, count_rec, rs, NULL);
-			count(&rs->file_bytes, c.len);
+			counter_add(&rs->file_bytes, c.len);
 			struct inflight *f = &ring[head];
 			f->chunk = c;
 			head = (head + 1) % ringsz;
@@ -387,7 +380,7 @@ static void *reader_main(void *argp)
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		if (now >= next_flush) {
 			dbuf_reader_flush(app->db);
-			count(&rs->flushes, 1);
+			counter_add(&rs->flushes, 1);
 			next_flush = now + flush_every;
 			/* Idle with unwritten bytes: write the tail so data ages boundedly. */
 			if (!failed && tail_dirty && idle > 0) {
@@ -546,10 +539,10 @@ static void show_progress(struct app *app, double t, uint64_t *last_pkts, uint64
 	for (unsigned i = 0; i < app->o.writers; i++) {
 		const struct writer_stats *w = &app->ws[i];
 		/* relaxed: each counter is read on its own, a line needs no consistent cut */
-		uint64_t off = atomic_load_explicit(&w->input_offset, memory_order_relaxed);
+		uint64_t off = atomic_load_explicit(&w->replay.input_offset, memory_order_relaxed);
 
-		pkts += atomic_load_explicit(&w->read, memory_order_relaxed);
-		bytes += atomic_load_explicit(&w->read_bytes, memory_order_relaxed);
+		pkts += atomic_load_explicit(&w->replay.read, memory_order_relaxed);
+		bytes += atomic_load_explicit(&w->replay.read_bytes, memory_order_relaxed);
 		if (off < pos)
 			pos = off;
 	}
@@ -818,10 +811,13 @@ int main(int argc, char **argv)
 	po.latency = &app->rs->persist_latency;
 	err = persist_open(&po, &app->persist, msg, sizeof(msg));
 	if (err) {
-		fprintf(stderr, "%s\n", msg); /* it names the program, the path and the reason */
+		fprintf(stderr, "dbcap: %s: %s\n", o->output, msg); /* msg: the reason */
 		goto out_buffer;
 	}
 	persist_report(app->persist, &app->io);
+	if (app->io.fallback_reason)
+		fprintf(stderr, "dbcap: warning: io_uring unavailable (%s); writing with pwrite\n",
+			app->io.fallback_reason);
 	/* The statistics get the capture's permissions: the same readers (its umask applied). */
 	struct stat out_st;
 	app->stats_mode = fstat(persist_fd(app->persist), &out_st) == 0 ? out_st.st_mode & 0777 : 0640;
@@ -848,7 +844,7 @@ int main(int argc, char **argv)
 			unlink(o->output); /* not one record in it: leave nothing behind */
 		goto out_buffer;
 	}
-	count(&app->rs->file_bytes, hlen);
+	counter_add(&app->rs->file_bytes, hlen);
 
 	clock_gettime(CLOCK_REALTIME, &app->start_real);
 	clock_gettime(CLOCK_MONOTONIC, &app->start_mono);

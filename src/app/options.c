@@ -41,7 +41,7 @@
 #define MAX_BUFFER_SIZE (1u << 30)
 #define MAX_SECONDS 1e9
 /* libpcap's largest snapshot length for most link types (MAXIMUM_SNAPLEN). */
-#define MAX_SNAPLEN 262144u
+#define MAX_SNAPLEN PCAPF_SNAPLEN_MAX
 /* A configuration file is a page or two; refuse to slurp anything huge. */
 #define MAX_CONFIG_BYTES (1u << 20)
 #define MSG_MAX 512
@@ -614,10 +614,10 @@ static int store(struct dbcap_opts *o, enum key_id id, const struct value *v)
 	case K_READER_WORK: o->reader_work = (unsigned)v->u; break;
 	case K_IO_ENGINE: o->io_engine = v->e == 0 ? IO_ENGINE_URING : IO_ENGINE_PWRITE; break;
 	case K_DIRECT:
-		o->direct = v->e == 0 ? IO_DIRECT_AUTO : v->e == 1 ? IO_DIRECT_ON : IO_DIRECT_OFF;
+		o->direct = v->e == 0 ? IO_AUTO : v->e == 1 ? IO_ON : IO_OFF;
 		break;
 	case K_SYNC:
-		o->sync = v->e == 0 ? IO_SYNC_AUTO : v->e == 1 ? IO_SYNC_ON : IO_SYNC_OFF;
+		o->sync = v->e == 0 ? IO_AUTO : v->e == 1 ? IO_ON : IO_OFF;
 		break;
 	case K_IO_DEPTH: o->io_depth = (unsigned)v->u; break;
 	case K_FLUSH_AGE: o->flush_age = v->d; break;
@@ -655,8 +655,8 @@ void options_defaults(struct dbcap_opts *o)
 	o->writer_work = 0;
 	o->reader_work = 0;
 	o->io_engine = IO_ENGINE_URING;
-	o->direct = IO_DIRECT_AUTO;
-	o->sync = IO_SYNC_AUTO;
+	o->direct = IO_AUTO;
+	o->sync = IO_AUTO;
 	o->io_depth = DEFAULT_IO_DEPTH;
 	o->flush_age = DEFAULT_FLUSH_AGE;
 	o->stats_path = NULL;
@@ -672,15 +672,15 @@ void options_defaults(struct dbcap_opts *o)
 
 bool options_sync(const struct dbcap_opts *o)
 {
-	if (o->sync == IO_SYNC_AUTO)
+	if (o->sync == IO_AUTO)
 		return !o->pcap;
-	return o->sync == IO_SYNC_ON;
+	return o->sync == IO_ON;
 }
 
-enum io_direct options_direct(const struct dbcap_opts *o)
+enum io_toggle options_direct(const struct dbcap_opts *o)
 {
-	if (o->direct == IO_DIRECT_AUTO && !options_sync(o))
-		return IO_DIRECT_OFF;
+	if (o->direct == IO_AUTO && !options_sync(o))
+		return IO_OFF;
 	return o->direct;
 }
 

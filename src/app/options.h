@@ -11,22 +11,13 @@
 #include <stdint.h>
 
 #include "dbuf.h"
+#include "../format/record.h" /* DBCAP_RECORD_SIZE, PCAPF_SNAPLEN_MAX */
+#include "../persist/persist.h" /* enum io_engine, enum io_toggle */
 
 #define DBCAP_MAX_CPUS 1024
 /* A synthetic block starts with its writer (u16) and sequence (u64). */
 #define DBCAP_BLOCK_MIN 10u
 #define DBCAP_BLOCK_MAX 65535u
-/* pcapng Enhanced Packet Block: 28-byte header + data padded to 4 + 4-byte trailer. */
-#define DBCAP_RECORD_OVERHEAD 32u
-#define DBCAP_RECORD_SIZE(len) (DBCAP_RECORD_OVERHEAD + (((len) + 3u) & ~3u))
-
-enum io_engine { IO_ENGINE_URING = 0, IO_ENGINE_PWRITE = 1 };
-enum io_direct { IO_DIRECT_AUTO = -1, IO_DIRECT_OFF = 0, IO_DIRECT_ON = 1 };
-/*
- * Whether the run ends with fdatasync (data and size on the disk before exit).
- * auto: yes for a synthetic capture, no for a replay (like tcpdump -r -w).
- */
-enum io_sync { IO_SYNC_AUTO = -1, IO_SYNC_OFF = 0, IO_SYNC_ON = 1 };
 
 struct dbcap_opts {
 	/* Output */
@@ -56,8 +47,13 @@ struct dbcap_opts {
 	unsigned reader_work;     /* --reader-work N: auxiliary work units per chunk */
 	/* Persistence */
 	enum io_engine io_engine; /* --io-engine uring|pwrite */
-	enum io_direct direct;    /* --direct / --buffered; default auto */
-	enum io_sync sync;        /* --sync / --no-sync; default auto */
+	enum io_toggle direct;    /* --direct / --buffered; default auto */
+	/*
+	 * --sync / --no-sync, default auto: whether the run ends with fdatasync
+	 * (data and size on the disk before exit).  auto: yes for a synthetic
+	 * capture, no for a replay (like tcpdump -r -w); see options_sync().
+	 */
+	enum io_toggle sync;
 	unsigned io_depth;        /* --io-depth N: writes in flight (>= 2) */
 	double flush_age;         /* --flush-age SECONDS: max age of unwritten data */
 	/* Statistics */
@@ -109,7 +105,7 @@ int options__assign_cpus_from(struct dbcap_opts *o, const char *online, const ch
  * one that does not writes through the page cache, as tcpdump and cp do).
  */
 bool options_sync(const struct dbcap_opts *o);
-enum io_direct options_direct(const struct dbcap_opts *o);
+enum io_toggle options_direct(const struct dbcap_opts *o);
 
 void options_free(struct dbcap_opts *o);
 

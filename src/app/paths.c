@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "paths.h"
-#include "../parentdir.h"
+#include "../util/durable.h"
 
 static const char *last_name(const char *path)
 {

@@ -271,15 +271,15 @@ int dbuf__full(struct dbuf_writer *w, unsigned *step)
 	/* pairs with the release store in dbuf_close(): nothing is published by
 	 * it, but acquire keeps the reasoning simple and costs nothing here. */
 	if (atomic_load_explicit(&w->db->closed, memory_order_acquire)) {
-		dbuf__count(&w->c.drop_closed, 1);
+		counter_add(&w->c.drop_closed, 1);
 		return DBUF_ECLOSED;
 	}
 	if (w->policy == DBUF_ON_FULL_DROP) {
-		dbuf__count(&w->c.drop_full, 1);
+		counter_add(&w->c.drop_full, 1);
 		return DBUF_EFULL;
 	}
 	if (*step == 0)
-		dbuf__count(&w->c.full_waits, 1);
+		counter_add(&w->c.full_waits, 1);
 	/*
 	 * Wait policy: spin a bounded number of times (the reader usually frees
 	 * a buffer within microseconds), then yield the core.  sched_yield() is
@@ -294,12 +294,12 @@ int dbuf__full(struct dbuf_writer *w, unsigned *step)
 	if (*step < cfg->spin_limit) {
 		dbuf_cpu_relax();
 	} else if (cfg->yield_limit == 0 || *step - cfg->spin_limit < cfg->yield_limit) {
-		dbuf__count(&w->c.yields, 1);
+		counter_add(&w->c.yields, 1);
 		sched_yield();
 	} else {
 		const struct timespec nap = {.tv_sec = 0, .tv_nsec = DBUF_NAP_NS};
 
-		dbuf__count(&w->c.naps, 1);
+		counter_add(&w->c.naps, 1);
 		nanosleep(&nap, NULL);
 	}
 	if (*step < UINT_MAX) /* a wait may outlast 2^32 steps: stay in the last stage */
@@ -311,16 +311,16 @@ int dbuf__full(struct dbuf_writer *w, unsigned *step)
 static inline int precheck(struct dbuf_writer *w, size_t len)
 {
 	if (DBUF_UNLIKELY(len == 0)) {
-		dbuf__count(&w->c.drop_zero, 1);
+		counter_add(&w->c.drop_zero, 1);
 		return DBUF_EZERO;
 	}
 	if (DBUF_UNLIKELY(len > w->db->cap)) {
-		dbuf__count(&w->c.drop_too_big, 1);
+		counter_add(&w->c.drop_too_big, 1);
 		return DBUF_ETOOBIG;
 	}
 	/* pairs with the release store in dbuf_close() */
 	if (DBUF_UNLIKELY(atomic_load_explicit(&w->db->closed, memory_order_acquire))) {
-		dbuf__count(&w->c.drop_closed, 1);
+		counter_add(&w->c.drop_closed, 1);
 		return DBUF_ECLOSED;
 	}
 	return DBUF_OK;
@@ -351,8 +351,8 @@ static inline void commit(struct dbuf_writer *w)
 	default: dbuf__mx_commit(w); break;
 	}
 	w->res_len = 0;
-	dbuf__count(&w->c.blocks, 1);
-	dbuf__count(&w->c.bytes, len);
+	counter_add(&w->c.blocks, 1);
+	counter_add(&w->c.bytes, len);
 }
 
 int dbuf_reserve(struct dbuf_writer *w, size_t len, void **where)

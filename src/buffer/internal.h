@@ -17,14 +17,15 @@
 #include <stdbool.h>
 
 #include "dbuf.h"
+#include "../util/counter.h"
 
 #define DBUF_CACHELINE 64
 #define DBUF_LIKELY(x) __builtin_expect(!!(x), 1)
 #define DBUF_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /*
- * Writer-owned counters.  Only the owning writer stores them (plain load + add
- * + store, never a read-modify-write instruction); the reader and monitoring
+ * Writer-owned counters.  Only the owning writer stores them (counter_add():
+ * plain load + add + store, never a read-modify-write instruction); the reader and monitoring
  * read them with relaxed loads.  Relaxed is enough: a counter carries no data
  * that another thread must see in order, only its own value, and each 64-bit
  * relaxed load returns a value the writer actually stored.
@@ -34,13 +35,6 @@ struct dbuf__wcounters {
 	_Atomic uint64_t drop_full, drop_too_big, drop_zero, drop_closed;
 	_Atomic uint64_t seals, full_waits, yields, naps;
 };
-
-static inline void dbuf__count(_Atomic uint64_t *c, uint64_t v)
-{
-	/* Single writer: load and store, no lock prefix (see struct dbuf__wcounters). */
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
-			      memory_order_relaxed);
-}
 
 /* ------------------------------------------------------------ shared layout */
 
@@ -253,7 +247,7 @@ static inline void dbuf__sh_commit(struct dbuf_writer *w)
 /* Reader-side counter (the reader is its only writer). */
 static inline void dbuf__rcount(_Atomic uint64_t *c, uint64_t v)
 {
-	dbuf__count(c, v);
+	counter_add(c, v);
 }
 
 #endif /* DBUF_INTERNAL_H */

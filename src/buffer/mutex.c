@@ -59,7 +59,7 @@ int dbuf__mx_reserve(struct dbuf_writer *w, size_t len, void **where)
 		if (db->mx_active_ok) {
 			struct mx_buf *b = mx_of(db, db->mx_active_gen);
 			if (b->len + len > db->cap) {
-				dbuf__count(&w->c.seals, 1);
+				counter_add(&w->c.seals, 1);
 				mx_rotate(db);
 				b = mx_of(db, db->mx_active_gen);
 			}

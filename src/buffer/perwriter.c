@@ -52,7 +52,7 @@ int dbuf__pw_reserve(struct dbuf_writer *w, size_t len, void **where)
 			/* Does not fit: seal this buffer and move on. */
 			/* pairs with the acquire load of fill in dbuf__pw_next() */
 			atomic_store_explicit(&w->cur->fill, w->off | PW_SEALED, memory_order_release);
-			dbuf__count(&w->c.seals, 1);
+			counter_add(&w->c.seals, 1);
 			w->seq++;
 			w->off = 0;
 			w->have_buf = false;

@@ -133,7 +133,7 @@ static int overflow(struct dbuf_writer *w, uint64_t h)
 	uint32_t gen = SH_GEN(h), off = SH_OFF(h);
 
 	if (off <= w->db->cap) {
-		dbuf__count(&w->c.seals, 1);
+		counter_add(&w->c.seals, 1);
 		seal(w->db, gen, off);
 	}
 	return wait_open(w, gen);

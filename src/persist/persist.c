@@ -29,7 +29,9 @@
 #define _GNU_SOURCE
 
 #include "persist.h"
-#include "../parentdir.h"
+#include "../util/durable.h"
+#include "../util/hist.h"
+#include "../util/hotpath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -138,14 +140,6 @@ struct persist {
 	uint64_t in_flight_sum;
 	unsigned max_in_flight;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static size_t round_down(size_t v, size_t align)
 {
@@ -348,7 +342,7 @@ static void req_finished(struct persist *p, struct req *r)
  */
 static void on_result(struct persist *p, struct req *r, int res)
 {
-	uint64_t t = now_ns();
+	uint64_t t = now_ns(CLOCK_MONOTONIC);
 
 	p->completions++;
 	p->in_flight--;
@@ -464,7 +458,7 @@ static void uring_issue(struct persist *p, struct req *r)
 	 */
 	if (p->ordered)
 		sqe->flags |= IOSQE_IO_DRAIN;
-	r->t_submit = now_ns();
+	r->t_submit = now_ns(CLOCK_MONOTONIC);
 
 	for (;;) {
 		ret = io_uring_submit(&p->ring);
@@ -504,7 +498,7 @@ static void pwrite_issue(struct persist *p, struct req *r)
 		r->sub_len = r->len - r->pos;
 		if (r->sub_len > PERSIST_MAX_IO)
 			r->sub_len = PERSIST_MAX_IO;
-		r->t_submit = now_ns();
+		r->t_submit = now_ns(CLOCK_MONOTONIC);
 		note_submit(p, r);
 		n = pwrite(fd, r->buf + r->pos, r->sub_len, (off_t)(r->off + r->pos));
 		on_result(p, r, n < 0 ? -errno : (int)n);
@@ -853,6 +847,11 @@ int persist_write_tail(struct persist *p)
 
 /* ---- queries ------------------------------------------------------------- */
 
+const char *io_toggle_name(enum io_toggle t)
+{
+	return t == IO_ON ? "on" : t == IO_OFF ? "off" : "auto";
+}
+
 uint64_t persist_appended(const struct persist *p)
 {
 	return p->appended;
@@ -906,12 +905,11 @@ static int create_file(const struct persist_opts *o, int *fd_out, char *msg, siz
 		goto done;
 	err = -errno;
 	if (err != -EEXIST) {
-		snprintf(msg, msglen, "dbcap: %s: %s", o->path, strerror(-err));
+		snprintf(msg, msglen, "%s", strerror(-err));
 		return err;
 	}
 	if (!o->force) {
-		snprintf(msg, msglen, "dbcap: %s: %s (use --force to replace it)", o->path,
-			 strerror(EEXIST));
+		snprintf(msg, msglen, "%s (use --force to replace it)", strerror(EEXIST));
 		return err;
 	}
 	/*
@@ -920,29 +918,29 @@ static int create_file(const struct persist_opts *o, int *fd_out, char *msg, siz
 	 */
 	if (lstat(o->path, &st) < 0) {
 		err = -errno;
-		snprintf(msg, msglen, "dbcap: %s: %s", o->path, strerror(-err));
+		snprintf(msg, msglen, "%s", strerror(-err));
 		return err;
 	}
 	if (S_ISLNK(st.st_mode)) {
-		snprintf(msg, msglen, "dbcap: %s: %s (a symbolic link; --force replaces only regular files)",
-			 o->path, strerror(EEXIST));
+		snprintf(msg, msglen, "%s (a symbolic link; --force replaces only regular files)",
+			 strerror(EEXIST));
 		return -EEXIST;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(msg, msglen, "dbcap: %s: %s (not a regular file; --force replaces only regular files)",
-			 o->path, strerror(EEXIST));
+		snprintf(msg, msglen, "%s (not a regular file; --force replaces only regular files)",
+			 strerror(EEXIST));
 		return -EEXIST;
 	}
 	if (unlink(o->path) < 0 && errno != ENOENT) {
 		err = -errno;
-		snprintf(msg, msglen, "dbcap: %s: cannot replace it: %s", o->path, strerror(-err));
+		snprintf(msg, msglen, "cannot replace it: %s", strerror(-err));
 		return err;
 	}
 	/* O_EXCL again: whatever appeared meanwhile is not replaced blindly. */
 	fd = open(o->path, flags, 0640);
 	if (fd < 0) {
 		err = -errno;
-		snprintf(msg, msglen, "dbcap: %s: %s", o->path, strerror(-err));
+		snprintf(msg, msglen, "%s", strerror(-err));
 		return err;
 	}
 done:
@@ -962,7 +960,7 @@ static int setup_direct(struct persist *p, const struct persist_opts *o, char *m
 	struct stat a, b;
 	int fd, err;
 
-	if (o->direct == IO_DIRECT_OFF)
+	if (o->direct == IO_OFF)
 		return 0;
 #ifdef STATX_DIOALIGN
 	{
@@ -979,9 +977,8 @@ static int setup_direct(struct persist *p, const struct persist_opts *o, char *m
 #endif
 	if (known && (offset_align == 0 || !is_pow2(offset_align) || !is_pow2(mem_align))) {
 		/* The filesystem says it has no O_DIRECT for this file. */
-		if (o->direct == IO_DIRECT_ON) {
-			snprintf(msg, msglen, "dbcap: %s: O_DIRECT is not supported on this filesystem",
-				 o->path);
+		if (o->direct == IO_ON) {
+			snprintf(msg, msglen, "O_DIRECT is not supported on this filesystem");
 			return -EINVAL;
 		}
 		return 0;
@@ -993,20 +990,18 @@ static int setup_direct(struct persist *p, const struct persist_opts *o, char *m
 	fd = open(o->path, O_WRONLY | O_DIRECT | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		if (err == -EINVAL && o->direct == IO_DIRECT_AUTO)
+		if (err == -EINVAL && o->direct == IO_AUTO)
 			return 0;
 		if (err == -EINVAL)
-			snprintf(msg, msglen, "dbcap: %s: O_DIRECT is not supported on this filesystem",
-				 o->path);
+			snprintf(msg, msglen, "O_DIRECT is not supported on this filesystem");
 		else
-			snprintf(msg, msglen, "dbcap: %s: cannot open with O_DIRECT: %s", o->path,
-				 strerror(-err));
+			snprintf(msg, msglen, "cannot open with O_DIRECT: %s", strerror(-err));
 		return err;
 	}
 	if (fstat(fd, &a) < 0 || fstat(p->fd_buf, &b) < 0 || a.st_dev != b.st_dev ||
 	    a.st_ino != b.st_ino) {
 		close(fd);
-		snprintf(msg, msglen, "dbcap: %s: replaced by another file while opening", o->path);
+		snprintf(msg, msglen, "replaced by another file while opening");
 		return -ESTALE;
 	}
 	if (!known) {
@@ -1034,18 +1029,18 @@ static int setup_stage(struct persist *p, const struct persist_opts *o, char *ms
 	 */
 	slot = (slot + unit - 1) & ~(unit - 1);
 	if (slot > PERSIST_MAX_SLOT) {
-		snprintf(msg, msglen, "dbcap: %s: staging slot of %zu bytes is too large", o->path, slot);
+		snprintf(msg, msglen, "staging slot of %zu bytes is too large", slot);
 		return -EINVAL;
 	}
 	err = posix_memalign(&mem, unit, slot * p->depth);
 	if (err) {
-		snprintf(msg, msglen, "dbcap: %s: staging buffers: %s", o->path, strerror(err));
+		snprintf(msg, msglen, "staging buffers: %s", strerror(err));
 		return -err;
 	}
 	p->slot_busy = calloc(p->depth, sizeof(*p->slot_busy));
 	if (!p->slot_busy) {
 		free(mem);
-		snprintf(msg, msglen, "dbcap: %s: %s", o->path, strerror(ENOMEM));
+		snprintf(msg, msglen, "%s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	p->stage = mem;
@@ -1108,8 +1103,7 @@ static void setup_engine(struct persist *p, const struct persist_opts *o)
 probe_failed:
 	io_uring_queue_exit(&p->ring); /* pairs with io_uring_queue_init() above */
 fallback:
-	p->fallback_reason = reason;
-	fprintf(stderr, "dbcap: warning: io_uring unavailable (%s); writing with pwrite\n", reason);
+	p->fallback_reason = reason; /* the caller warns: persist_report() carries it */
 }
 
 /*
@@ -1161,17 +1155,16 @@ int persist_open(const struct persist_opts *o, struct persist **out, char *msg, 
 	if (msglen > 0)
 		msg[0] = '\0';
 	if (!o->path || !o->path[0]) {
-		snprintf(msg, msglen, "dbcap: no output file given");
+		snprintf(msg, msglen, "no output file given");
 		return -EINVAL;
 	}
 	if (o->depth < 2 || o->depth > PERSIST_MAX_DEPTH) {
-		snprintf(msg, msglen, "dbcap: %s: io depth %u is outside 2..%u", o->path, o->depth,
-			 PERSIST_MAX_DEPTH);
+		snprintf(msg, msglen, "io depth %u is outside 2..%u", o->depth, PERSIST_MAX_DEPTH);
 		return -EINVAL;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
-		snprintf(msg, msglen, "dbcap: %s: %s", o->path, strerror(ENOMEM));
+		snprintf(msg, msglen, "%s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	p->fd_buf = -1;
@@ -1194,7 +1187,7 @@ int persist_open(const struct persist_opts *o, struct persist **out, char *msg, 
 		p->cookie_cap *= 2;
 	p->cookies = calloc(p->cookie_cap, sizeof(*p->cookies));
 	if (!p->reqs || !p->cookies) {
-		snprintf(msg, msglen, "dbcap: %s: %s", o->path, strerror(ENOMEM));
+		snprintf(msg, msglen, "%s", strerror(ENOMEM));
 		err = -ENOMEM;
 		goto alloc_failed;
 	}
@@ -1255,9 +1248,9 @@ int persist_close(struct persist *p, uint64_t *durable)
 		 */
 		if (fdatasync(p->fd_buf) < 0)
 			fail(p, -errno, "fdatasync");
-		/* Some filesystems cannot sync a directory (EINVAL): nothing more to do there. */
-		else if (p->fd_dir >= 0 && fsync(p->fd_dir) < 0 && errno != EINVAL)
-			fail(p, -errno, "fsync of the directory");
+		/* fsync_dir(): EINVAL (a filesystem that cannot sync a directory) is no error. */
+		else if (p->fd_dir >= 0 && (err = fsync_dir(p->fd_dir)) < 0)
+			fail(p, err, "fsync of the directory");
 	}
 	close_quietly(&p->fd_dir); /* pairs with open_parent_dir() in persist_open() */
 	*durable = p->durable;

@@ -16,6 +16,13 @@
  *    most slot_size bytes).
  *  - Short writes, -EINTR and -EAGAIN are resubmitted; any other error is
  *    sticky: later calls return it, nothing more is submitted.
+ *
+ * Layer: above the buffer and the sources, below the statistics and the
+ * program (docs/DESIGN.md, "Map of the code").  So this header owns what its
+ * callers configure and read back (enum io_engine, enum io_toggle, struct
+ * io_report) and includes nothing of the project; the statistics include it
+ * to report, the program to configure.  It prints nothing: failures come
+ * back as -errno with a reason, the io_uring fallback in the report.
  */
 #ifndef DBCAP_PERSIST_H
 #define DBCAP_PERSIST_H
@@ -25,14 +32,26 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "../app/options.h"
-#include "../stats/stats.h"
+struct hist; /* util/hist.h: the caller's latency histogram, recorded into */
+
+/* The engine asked for (--io-engine uring|pwrite). */
+enum io_engine { IO_ENGINE_URING = 0, IO_ENGINE_PWRITE = 1 };
+
+/*
+ * A setting that is automatic, off or on (--direct, --sync; "auto", "off",
+ * "on" in the configuration and the statistics).  The values are the ones
+ * the settings always had: -1, 0, 1.
+ */
+enum io_toggle { IO_AUTO = -1, IO_OFF = 0, IO_ON = 1 };
+
+/* "auto", "off" or "on" (anything else: "auto"). */
+const char *io_toggle_name(enum io_toggle t);
 
 struct persist_opts {
 	const char *path;
 	bool force;                   /* replace an existing regular file */
 	enum io_engine engine;        /* wanted engine; falls back to pwrite with a reason */
-	enum io_direct direct;        /* auto: O_DIRECT when the filesystem allows */
+	enum io_toggle direct;        /* auto: O_DIRECT when the filesystem allows */
 	bool no_sync;                 /* persist_close() skips fdatasync (the data may
 	                                 still be in the page cache at exit) */
 	unsigned depth;               /* writes in flight, >= 2 */
@@ -53,13 +72,35 @@ struct persist_opts {
 
 struct persist;
 
+/* What the persistence layer reports (copied by the reader into the statistics). */
+struct io_report {
+	const char *engine;        /* "io_uring" or "pwrite" */
+	const char *fallback_reason; /* why io_uring was not used, or NULL */
+	bool direct;               /* O_DIRECT in use */
+	bool sync;                 /* the run ends with fdatasync */
+	unsigned dio_align;        /* O_DIRECT alignment, 0 if buffered */
+	bool registered_buffers;
+	unsigned depth;            /* writes allowed in flight */
+	uint64_t submissions, completions, short_writes, retries;
+	uint64_t bytes_written;
+	unsigned max_in_flight;
+	double mean_in_flight;
+	int error;                 /* 0 or -errno of the first fatal write error */
+	const char *error_op;      /* "write", "fdatasync", ... or NULL */
+};
+
 /*
  * Creates the file: O_CREAT|O_EXCL|O_NOFOLLOW, mode 0640 (minus umask); with
  * force an existing regular file is replaced.  Sets up io_uring (or the
- * fallback, printing one warning naming the reason) and O_DIRECT.
- * Returns 0, or -errno with a message in msg naming the path and the reason.
+ * fallback to pwrite, whose reason persist_report() gives as
+ * fallback_reason: the caller decides whether and how to warn) and
+ * O_DIRECT.  Prints nothing.
+ * Returns 0, or -errno with the reason in reason (reasonlen bytes), worded
+ * to follow the path: a program prints "NAME: PATH: REASON", e.g.
+ * "File exists (use --force to replace it)".
  */
-int persist_open(const struct persist_opts *o, struct persist **out, char *msg, size_t msglen);
+int persist_open(const struct persist_opts *o, struct persist **out, char *reason,
+		 size_t reasonlen);
 
 /*
  * Appends len bytes (region: index into opts.regions, or -1).  May block

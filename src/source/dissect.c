@@ -21,6 +21,9 @@
 
 #include "dissect.h"
 
+#include "../util/counter.h"
+#include "../util/splitmix.h"
+
 const char *const dissect_proto_names[DP_PROTOS] = {
 	[DP_ETHERNET] = "ethernet",
 	[DP_VLAN] = "vlan",
@@ -454,16 +457,6 @@ static void link_layer(struct pkt *k, struct tuple *t, int linktype)
 	k->rows |= ROW(DP_MALFORMED);
 }
 
-/* SplitMix64's finaliser: every input bit reaches every output bit. */
-static inline uint64_t mix64(uint64_t z)
-{
-	z ^= z >> 30;
-	z *= UINT64_C(0xbf58476d1ce4e5b9);
-	z ^= z >> 27;
-	z *= UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
 /*
  * Symmetric: the endpoints (address, port) go in ascending order, so both
  * directions hash alike.  The order compares the address first, then the
@@ -481,16 +474,16 @@ static uint64_t flow_hash(const struct tuple *t)
 		pa = t->dport;
 		pb = t->sport;
 	}
-	uint64_t h = mix64(UINT64_C(0x9e3779b97f4a7c15) ^ ((uint64_t)t->version << 40) ^
-			   ((uint64_t)t->proto << 32) ^ ((uint64_t)pa << 16) ^ pb);
+	uint64_t h = splitmix64_final(SPLITMIX64_GAMMA ^ ((uint64_t)t->version << 40) ^
+				      ((uint64_t)t->proto << 32) ^ ((uint64_t)pa << 16) ^ pb);
 	if (t->version == 6) {
-		h = mix64(h ^ a[0]);
-		h = mix64(h ^ a[1]);
-		h = mix64(h ^ b[0]);
-		return mix64(h ^ b[1]);
+		h = splitmix64_final(h ^ a[0]);
+		h = splitmix64_final(h ^ a[1]);
+		h = splitmix64_final(h ^ b[0]);
+		return splitmix64_final(h ^ b[1]);
 	}
 	/* IPv4: both 32-bit addresses fit in one word. */
-	return mix64(h ^ (a[1] << 32 | b[1]));
+	return splitmix64_final(h ^ (a[1] << 32 | b[1]));
 }
 
 static enum dissect_size size_bucket(uint32_t len)
@@ -511,17 +504,9 @@ static enum dissect_size size_bucket(uint32_t len)
 }
 
 /*
- * One writer owns *st; other threads only read it.  With a single writer a
- * relaxed load and store cannot lose an increment (nobody else stores), and
- * readers need only an untorn value, not an order against other memory: a
- * snapshot may be a packet behind, never wrong.  So no lock-prefixed
- * read-modify-write is needed on the writer's hot path.
+ * One writer owns *st; other threads only read it: its counters are
+ * single-writer counter_add()s (util/counter.h says why that is enough).
  */
-static inline void bump(_Atomic uint64_t *c)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
-}
 
 void dissect_packet(int linktype, const uint8_t *pkt, uint32_t caplen, uint32_t origlen,
 		    struct dissect_stats *st, struct dissect_flow *flow)
@@ -543,7 +528,7 @@ void dissect_packet(int linktype, const uint8_t *pkt, uint32_t caplen, uint32_t 
 	if (st) {
 		for (unsigned r = 0; r < DP_PROTOS; r++)
 			if (k.rows & ROW(r))
-				bump(&st->proto[r]);
-		bump(&st->size[size_bucket(origlen)]);
+				counter_add(&st->proto[r], 1);
+		counter_add(&st->size[size_bucket(origlen)], 1);
 	}
 }

@@ -5,7 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "replay.h"
-#include "../hotpath.h"
+#include "../util/hotpath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,18 +18,24 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dbuf.h" /* dbuf_cpu_relax() */
 #include "dissect.h"
 #include "synth.h"
+#include "../format/pcap.h"
+#include "../format/pcapng.h"
 
 /* Waits up to this long are spun on the vDSO clock; longer ones sleep first. */
 #define PACE_SPIN_NS 2000000u
 /* A sleeping writer wakes at least this often to notice a stop. */
 #define PACE_SLICE_NS 10000000u
 
-/* Magic numbers of the classic format, as the first four bytes read in host order. */
-#define MAGIC_US 0xa1b2c3d4u
-#define MAGIC_NS 0xa1b23c4du
-#define MAGIC_PCAPNG 0x0a0d0d0au
+/*
+ * Magic numbers, as the first four bytes read in host order: the classic
+ * format's two, and pcapng's Section Header Block type (its first word).
+ */
+#define MAGIC_US PCAPF_MAGIC_US
+#define MAGIC_NS PCAPF_MAGIC_NS
+#define MAGIC_PCAPNG PCAPNG_SHB
 
 #ifndef DLT_USB_LINUX_MMAPPED
 #define DLT_USB_LINUX_MMAPPED 220
@@ -40,7 +46,7 @@
  * up to it (and up to the file's snapshot length) are read in place; longer
  * ones go through libpcap, which accepts, trims or refuses them itself.
  */
-#define RAW_MAX_CAPLEN 262144u
+#define RAW_MAX_CAPLEN PCAPF_SNAPLEN_MAX
 /*
  * How far ahead of the record being read a cursor prefetches every line of
  * the mapping.  A writer skims the other writers' packets, reading only
@@ -74,13 +80,6 @@ struct rec {
 static uint32_t swap32(uint32_t v)
 {
 	return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
-}
-
-/* Single-writer counter: relaxed load and store, no locked instruction. */
-static inline void add(_Atomic uint64_t *c, uint64_t v)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
-			      memory_order_relaxed);
 }
 
 /*
@@ -274,7 +273,7 @@ static bool passes(const struct replay *rp, const struct rec *r)
 	return pcap_offline_filter(rp->prog, &h, r->data) != 0;
 }
 
-int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct writer_stats *st)
+int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct replay_counts *st)
 {
 	const struct replay *rp = c->rp;
 	const uint64_t count = rp->o.count;
@@ -302,11 +301,11 @@ int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct writer_st
 				c->matched++;
 			continue;
 		}
-		add(&st->read, 1);
-		add(&st->read_bytes, r.origlen);
+		counter_add(&st->read, 1);
+		counter_add(&st->read_bytes, r.origlen);
 		if (!passes(rp, &r)) {
-			add(&st->filtered, 1);
-			add(&st->filtered_bytes, r.origlen);
+			counter_add(&st->filtered, 1);
+			counter_add(&st->filtered_bytes, r.origlen);
 			continue;
 		}
 		c->matched++;

@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../stats/stats.h"
+#include "dissect.h"
 
 struct replay_opts {
 	const char *path;    /* the capture file */
@@ -57,6 +57,24 @@ struct replay {
 	void *prog;              /* compiled filter (struct bpf_program), or NULL */
 	bool empty;              /* the file holds no packet at all */
 	int64_t first_ts_ns;     /* the first packet's time stamp, for pacing */
+};
+
+/*
+ * What one writer's cursor counts, in the writer's own statistics (the
+ * statistics embed it, so this layer needs nothing from above).  Owner: the
+ * writer thread that calls replay_next() with it, the one thread that stores
+ * these fields (counter_add(), util/counter.h); any thread reads them with
+ * relaxed loads, each value exact at some instant.  generated packets (the
+ * writer's own count) are those that passed the filter, so
+ * read = filtered + generated.  Byte counts are original (wire) lengths.
+ */
+struct replay_counts {
+	_Atomic uint64_t read;           /* writer: its shard's packets read */
+	_Atomic uint64_t read_bytes;
+	_Atomic uint64_t filtered;       /* writer: of those, refused by the filter */
+	_Atomic uint64_t filtered_bytes;
+	_Atomic uint64_t input_offset;   /* writer: input bytes gone through (progress) */
+	struct dissect_stats dissect;    /* writer: protocols and sizes of the packets returned */
 };
 
 /* A packet handed to a writer; data stays valid until the cursor's next call. */
@@ -105,7 +123,7 @@ void replay_cursor_close(struct replay_cursor *c);
  * passed the filter (over all shards); -1 when the input cannot be read any
  * further (replay_error() says why and where).  No system call, no lock.
  */
-int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct writer_stats *st);
+int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct replay_counts *st);
 
 /*
  * Under --speed, waits until pk is due: start_ns (CLOCK_MONOTONIC) plus the

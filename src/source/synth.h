@@ -15,15 +15,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../util/splitmix.h"
+
 #define SYNTH_HEADER 10u
 
-/* SplitMix64's finaliser: a fast, well-mixed 64-bit hash. */
+/*
+ * SplitMix64's step (util/splitmix.h): a fast, well-mixed 64-bit hash.  The
+ * file format depends on it: tools/dbcap-verify re-derives every block.
+ */
 static inline uint64_t synth_mix(uint64_t x)
 {
-	x += UINT64_C(0x9e3779b97f4a7c15);
-	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return x ^ (x >> 31);
+	return splitmix64(x);
 }
 
 static inline uint64_t synth_key(uint64_t seed, uint32_t writer, uint64_t seq)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Statistics: the log-linear latency histogram, the JSON document described
- * by config/stats.schema.json, its atomic replacement on disk, and the
- * one-line summary.
+ * Statistics: the JSON document described by config/stats.schema.json, its
+ * atomic replacement on disk (replace_file(), util/durable.h), and the
+ * one-line summary.  The latency histograms are util/hist.h's.
  *
  * Every counter read here belongs to another thread (stats.h names the
  * owner of each field), so every _Atomic field is read with a relaxed load.
@@ -19,17 +19,14 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h> /* isfinite(), a macro: no libm */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "../app/options.h"
-#include "../parentdir.h"
+#include "../util/durable.h"
 
 const char *const drop_reason_names[DROP_REASONS] = {
 	[DROP_FULL] = "full",
@@ -39,131 +36,10 @@ const char *const drop_reason_names[DROP_REASONS] = {
 	[DROP_IO_ERROR] = "io_error",
 };
 
-/* ------------------------------------------------------------- histogram */
-
-/*
- * Bucket layout.  For v below 2^(HIST_SUB_BITS+1) the bucket is v itself
- * (exact).  Above, with m the index of v's top bit and
- * shift = m - HIST_SUB_BITS, the bucket is (shift << HIST_SUB_BITS) +
- * (v >> shift): v >> shift keeps the top bit and the HIST_SUB_BITS bits
- * below it, so it lies in [2^S, 2^(S+1)) and each power of two gets 2^S
- * sub-buckets of width 2^shift <= v / 2^S.  Both cases are one formula with
- * shift clamped at 0, so hist_record() needs no branch but the clamps.
- */
-#define HIST_EXACT (UINT64_C(2) << HIST_SUB_BITS)   /* exact below this */
-#define HIST_LIMIT ((UINT64_C(1) << HIST_MAX_BITS) - 1) /* larger values share the last bucket */
-
-_Static_assert(HIST_MAX_BITS < 64, "histogram range must fit in 64 bits");
-_Static_assert(((HIST_MAX_BITS - 1 - HIST_SUB_BITS) << HIST_SUB_BITS) +
-			       (HIST_EXACT - 1) == HIST_BUCKETS - 1,
-	       "the largest value must land in the last bucket");
-
-static inline unsigned hist_index(uint64_t v)
-{
-	if (v > HIST_LIMIT)
-		v = HIST_LIMIT;
-	/* v | 1: __builtin_clzll(0) is undefined; 0 and 1 share the top bit 0. */
-	unsigned top = 63u - (unsigned)__builtin_clzll(v | 1u);
-	unsigned shift = top > HIST_SUB_BITS ? top - HIST_SUB_BITS : 0u;
-	return (shift << HIST_SUB_BITS) + (unsigned)(v >> shift);
-}
-
-/* The largest value that lands in bucket b. */
-static uint64_t hist_upper(unsigned b)
-{
-	if (b < HIST_EXACT)
-		return b;
-	unsigned shift = (b >> HIST_SUB_BITS) - 1u;
-	uint64_t top = b - ((uint64_t)shift << HIST_SUB_BITS); /* in [2^S, 2^(S+1)) */
-	return ((top + 1u) << shift) - 1u;
-}
-
 /* Loads another thread's counter; see the comment at the top of the file. */
 static inline uint64_t ld(const _Atomic uint64_t *p)
 {
 	return atomic_load_explicit((_Atomic uint64_t *)p, memory_order_relaxed);
-}
-
-void hist_init(struct hist *h)
-{
-	for (unsigned i = 0; i < HIST_BUCKETS; i++)
-		atomic_store_explicit(&h->bucket[i], 0, memory_order_relaxed);
-	atomic_store_explicit(&h->count, 0, memory_order_relaxed);
-	atomic_store_explicit(&h->sum, 0, memory_order_relaxed);
-	atomic_store_explicit(&h->max, 0, memory_order_relaxed);
-	atomic_store_explicit(&h->min, UINT64_MAX, memory_order_relaxed);
-}
-
-/*
- * Only the owning thread ever stores into h, so a relaxed load followed by a
- * relaxed store cannot lose an increment: there is no second writer to race
- * with, and fetch_add would buy nothing but a locked read-modify-write (a
- * full barrier on x86) on the writer's hot path.  The fields are _Atomic so
- * that readers on other threads get whole 64-bit values without a data race;
- * relaxed order suffices because a reader only wants each counter to be
- * exact at some instant (count, sum and the buckets may be skewed against
- * each other by the records in flight, which hist_quantile() tolerates).
- * On x86-64 and arm64 every access here compiles to a plain load or store.
- */
-void hist_record(struct hist *h, uint64_t v)
-{
-	_Atomic uint64_t *b = &h->bucket[hist_index(v)];
-
-	atomic_store_explicit(b, atomic_load_explicit(b, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
-	atomic_store_explicit(&h->count,
-			      atomic_load_explicit(&h->count, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
-	atomic_store_explicit(&h->sum,
-			      atomic_load_explicit(&h->sum, memory_order_relaxed) + v,
-			      memory_order_relaxed);
-	if (v < atomic_load_explicit(&h->min, memory_order_relaxed))
-		atomic_store_explicit(&h->min, v, memory_order_relaxed);
-	if (v > atomic_load_explicit(&h->max, memory_order_relaxed))
-		atomic_store_explicit(&h->max, v, memory_order_relaxed);
-}
-
-/* The 1-based rank of quantile q among n values: ceil(q * n), within [1, n]. */
-static uint64_t quantile_rank(double q, uint64_t n)
-{
-	if (!(q > 0.0)) /* also NaN */
-		return 1;
-	if (q >= 1.0)
-		return n;
-	/* ceil() by hand: stats_dep does not link libm. */
-	double x = q * (double)n;
-	if (x >= (double)n)
-		return n;
-	uint64_t r = (uint64_t)x;
-	if ((double)r < x)
-		r++;
-	return r < 1 ? 1 : r;
-}
-
-uint64_t hist_quantile(const struct hist *h, double q)
-{
-	/*
-	 * Rank against the buckets' own total, not h->count: while the owner
-	 * records, the two may differ by the record in flight, and the walk
-	 * below must find the rank it looks for.
-	 */
-	uint64_t total = 0;
-	for (unsigned i = 0; i < HIST_BUCKETS; i++)
-		total += ld(&h->bucket[i]);
-	if (total == 0)
-		return 0;
-
-	uint64_t max = ld(&h->max);
-	uint64_t rank = quantile_rank(q, total), seen = 0;
-	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
-		seen += ld(&h->bucket[i]);
-		if (seen >= rank) {
-			uint64_t up = hist_upper(i);
-			return up < max ? up : max;
-		}
-	}
-	/* Buckets changed between the two passes; the largest value is a fair answer. */
-	return max;
 }
 
 /* ------------------------------------------------------------ the document */
@@ -267,12 +143,12 @@ static const char *io_engine_name(enum io_engine e)
 }
 
 /*
- * --direct and --sync spelling: both are auto (-1), off (0) or on (1)
- * (enum io_direct, enum io_sync).
+ * --direct and --sync spelling: persist's one name function for enum
+ * io_toggle, under the name the configuration section calls.
  */
-static const char *auto_off_on(int v)
+static const char *auto_off_on(enum io_toggle v)
 {
-	return v > 0 ? "on" : v == 0 ? "off" : "auto";
+	return io_toggle_name(v);
 }
 
 static void put_latency(struct doc *d, cJSON *o, const char *key, const struct hist *h)
@@ -328,14 +204,14 @@ static void sum_totals(const struct run_report *r, struct totals *t)
 		t->generated += ld(&w->generated);
 		t->generated_bytes += ld(&w->generated_bytes);
 		t->dropped_bytes += ld(&w->dropped_bytes);
-		t->read += ld(&w->read);
-		t->read_bytes += ld(&w->read_bytes);
-		t->filtered += ld(&w->filtered);
-		t->filtered_bytes += ld(&w->filtered_bytes);
+		t->read += ld(&w->replay.read);
+		t->read_bytes += ld(&w->replay.read_bytes);
+		t->filtered += ld(&w->replay.filtered);
+		t->filtered_bytes += ld(&w->replay.filtered_bytes);
 		for (unsigned k = 0; k < DP_PROTOS; k++)
-			t->proto[k] += ld(&w->dissect.proto[k]);
+			t->proto[k] += ld(&w->replay.dissect.proto[k]);
 		for (unsigned k = 0; k < DS_BUCKETS; k++)
-			t->size[k] += ld(&w->dissect.size[k]);
+			t->size[k] += ld(&w->replay.dissect.size[k]);
 		t->drop[DROP_FULL] += l->drop_full;
 		t->drop[DROP_TOO_BIG] += l->drop_too_big;
 		t->drop[DROP_ZERO] += l->drop_zero;
@@ -514,7 +390,7 @@ static void put_totals(struct doc *d, cJSON *root, const struct totals *t)
 	put_sizes(d, o, t->size);
 }
 
-/* Quantiles of the exact size counts, by the same rank rule as hist_quantile(). */
+/* Quantiles of the exact size counts, by the same rank rule as hist_quantile() (hist_rank()). */
 static void put_block_sizes(struct doc *d, cJSON *root, const struct reader_stats *rs)
 {
 	static const struct {
@@ -551,7 +427,7 @@ static void put_block_sizes(struct doc *d, cJSON *root, const struct reader_stat
 		unsigned k = 0;
 		for (uint64_t s = min; s <= max && k < NQ; s++) {
 			seen += cnt[s];
-			while (k < NQ && seen >= quantile_rank(qs[k].q, n))
+			while (k < NQ && seen >= hist_rank(qs[k].q, n))
 				q[k++] = s;
 		}
 	}
@@ -599,15 +475,15 @@ static void put_writers(struct doc *d, cJSON *root, const struct run_report *r)
 		put_u64(d, o, "yields", l->yields);
 		put_u64(d, o, "naps", l->naps);
 		put_latency(d, o, "write_latency_ns", &w->write_latency);
-		put_u64(d, o, "read_packets", ld(&w->read));
-		put_u64(d, o, "read_bytes", ld(&w->read_bytes));
-		put_u64(d, o, "filtered_packets", ld(&w->filtered));
-		put_u64(d, o, "filtered_bytes", ld(&w->filtered_bytes));
+		put_u64(d, o, "read_packets", ld(&w->replay.read));
+		put_u64(d, o, "read_bytes", ld(&w->replay.read_bytes));
+		put_u64(d, o, "filtered_packets", ld(&w->replay.filtered));
+		put_u64(d, o, "filtered_bytes", ld(&w->replay.filtered_bytes));
 		uint64_t proto[DP_PROTOS], size[DS_BUCKETS];
 		for (unsigned k = 0; k < DP_PROTOS; k++)
-			proto[k] = ld(&w->dissect.proto[k]);
+			proto[k] = ld(&w->replay.dissect.proto[k]);
 		for (unsigned k = 0; k < DS_BUCKETS; k++)
-			size[k] = ld(&w->dissect.size[k]);
+			size[k] = ld(&w->replay.dissect.size[k]);
 		put_protocols(d, o, proto);
 		put_sizes(d, o, size);
 	}
@@ -691,36 +567,6 @@ char *stats_to_json(const struct run_report *r)
 
 /* --------------------------------------------------------- atomic replace */
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Makes the rename durable: fsync of the directory that holds path. */
-static int sync_parent(const char *path)
-{
-	int ret = 0;
-	int fd = open_parent_dir(path);
-
-	if (fd < 0)
-		return -errno;
-	/* Some filesystems cannot sync a directory; the file itself is complete. */
-	if (fsync(fd) < 0 && errno != EINVAL)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 int stats_write_json(const struct run_report *r, const char *path, unsigned mode)
 {
 	int ret;
@@ -728,57 +574,17 @@ int stats_write_json(const struct run_report *r, const char *path, unsigned mode
 	if (!text)
 		return -ENOMEM;
 
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + sizeof(".XXXXXX"));
-	if (!tmp) {
-		ret = -ENOMEM;
-		goto out_text;
+	/* The document ends with a newline, like every text file. */
+	size_t len = strlen(text);
+	char *doc = realloc(text, len + 2);
+	if (!doc) {
+		free(text);
+		return -ENOMEM;
 	}
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".XXXXXX", sizeof(".XXXXXX"));
-
-	/* Same directory as path, so that rename() replaces it atomically. */
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		goto out_tmpname;
-	}
-	/* mkstemp creates 0600; the caller says who else may read it. */
-	if (fchmod(fd, (mode_t)(mode & 0777)) < 0) {
-		ret = -errno;
-		goto out_unlink;
-	}
-	ret = write_all(fd, text, strlen(text));
-	if (!ret)
-		ret = write_all(fd, "\n", 1);
-	if (ret)
-		goto out_unlink;
-	if (fsync(fd) < 0) {
-		ret = -errno;
-		goto out_unlink;
-	}
-	ret = close(fd);
-	fd = -1;
-	if (ret < 0) {
-		ret = -errno;
-		goto out_unlink;
-	}
-	if (rename(tmp, path) < 0) {
-		ret = -errno;
-		goto out_unlink;
-	}
-	/* From here path holds the whole new document; only its durability is in doubt. */
-	ret = sync_parent(path);
-	goto out_tmpname;
-
-out_unlink:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-out_tmpname:
-	free(tmp);
-out_text:
-	free(text);
+	doc[len] = '\n';
+	doc[len + 1] = '\0';
+	ret = replace_file(path, doc, len + 1, mode);
+	free(doc);
 	return ret;
 }
 

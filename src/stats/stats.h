@@ -16,35 +16,16 @@
 #include <time.h>
 
 #include "dbuf.h"
+#include "../persist/persist.h" /* struct io_report */
 #include "../source/dissect.h"
+#include "../source/replay.h" /* struct replay_counts */
+#include "../util/hist.h"
 
 /*
  * 2: replay mode (run.mode, run.input, read/filtered counts, protocols, sizes).
  * 3: run.sync_at_close, run.config.sync, writers[].naps.
  */
 #define STATS_SCHEMA_VERSION 3
-
-/*
- * Log-linear histogram of nanosecond values: exact below 2^HIST_SUB_BITS,
- * then 2^HIST_SUB_BITS sub-buckets per power of two (relative error below
- * 1/2^HIST_SUB_BITS), up to 2^HIST_MAX_BITS ns (values above are clamped
- * into the last bucket; max stays exact).
- */
-#define HIST_SUB_BITS 5
-#define HIST_MAX_BITS 44
-#define HIST_BUCKETS ((HIST_MAX_BITS - HIST_SUB_BITS + 1) << HIST_SUB_BITS)
-
-struct hist {
-	_Atomic uint64_t bucket[HIST_BUCKETS];
-	_Atomic uint64_t count, sum, max;
-	_Atomic uint64_t min; /* UINT64_MAX when empty */
-};
-
-void hist_init(struct hist *h);
-/* Single writer: only the owning thread records (plain load+store, no lock). */
-void hist_record(struct hist *h, uint64_t v);
-/* Any thread: the value at quantile q (0..1), the bucket's upper bound, <= max. 0 if empty. */
-uint64_t hist_quantile(const struct hist *h, double q);
 
 #define STATS_MAX_BLOCK 65535u /* block sizes are counted exactly up to this */
 
@@ -57,16 +38,11 @@ struct writer_stats {
 	_Atomic int tid;                              /* writer: its kernel thread id */
 	struct hist write_latency;                    /* writer: ns per dbuf reserve+fill+commit */
 	/*
-	 * Replay mode: the writer's shard of the input.  generated counts the
-	 * packets that passed the filter, so read = filtered + generated.
-	 * Byte counts of replayed packets are original (wire) lengths.
+	 * Replay mode: the writer's shard of the input, counted by its cursor
+	 * (source/replay.h).  generated counts the packets that passed the
+	 * filter, so read = filtered + generated.
 	 */
-	_Atomic uint64_t read;                        /* writer: its shard's packets read */
-	_Atomic uint64_t read_bytes;
-	_Atomic uint64_t filtered;                    /* writer: of those, refused by the filter */
-	_Atomic uint64_t filtered_bytes;
-	_Atomic uint64_t input_offset;                /* writer: input bytes gone through (progress) */
-	struct dissect_stats dissect;                 /* writer: protocols and sizes of generated packets */
+	struct replay_counts replay;                  /* writer */
 };
 
 /* Why blocks were lost, beside the library's own counters. */
@@ -92,23 +68,6 @@ struct reader_stats {
 	_Atomic uint64_t size_count[STATS_MAX_BLOCK + 1]; /* reader: persisted blocks by payload size */
 	struct hist persist_latency;                /* reader: ns from chunk taken to data written */
 	_Atomic uint64_t flushes;                   /* reader: age flushes */
-};
-
-/* What the persistence layer reports (copied by the reader). */
-struct io_report {
-	const char *engine;        /* "io_uring" or "pwrite" */
-	const char *fallback_reason; /* why io_uring was not used, or NULL */
-	bool direct;               /* O_DIRECT in use */
-	bool sync;                 /* the run ends with fdatasync */
-	unsigned dio_align;        /* O_DIRECT alignment, 0 if buffered */
-	bool registered_buffers;
-	unsigned depth;            /* writes allowed in flight */
-	uint64_t submissions, completions, short_writes, retries;
-	uint64_t bytes_written;
-	unsigned max_in_flight;
-	double mean_in_flight;
-	int error;                 /* 0 or -errno of the first fatal write error */
-	const char *error_op;      /* "write", "fdatasync", ... or NULL */
 };
 
 /* Replay mode: the input file, for run.input. */
@@ -146,7 +105,7 @@ struct run_report {
 	struct dbuf_writer_stats *lib;      /* [nwriters], snapshot */
 	struct reader_stats *reader;
 	struct dbuf_reader_stats lib_reader;
-	struct io_report io;
+	struct io_report io;               /* persist_report() */
 	const char *output;
 	const char *mode;                   /* "synthetic" (also when NULL) or "replay" */
 	const struct input_report *input;   /* replay mode, else NULL */

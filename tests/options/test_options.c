@@ -261,8 +261,8 @@ static void test_defaults(void)
 	CHECK_INT(a.block_max, 10000);
 	CHECK_U64(a.seed, 1);
 	CHECK_INT(a.io_engine, IO_ENGINE_URING);
-	CHECK_INT(a.direct, IO_DIRECT_AUTO);
-	CHECK_INT(a.sync, IO_SYNC_AUTO);
+	CHECK_INT(a.direct, IO_AUTO);
+	CHECK_INT(a.sync, IO_AUTO);
 	CHECK_INT(a.io_depth, 4);
 	CHECK_DBL(a.flush_age, 0.2);
 	CHECK_INT(a.reader_cpu, -1);
@@ -358,11 +358,11 @@ static void test_overrides(void)
 	CHECK_INT(o.block_min, 64);
 	CHECK_INT(o.block_max, 1500);
 	CHECK_U64(o.seed, 12345678901234567890ull);
-	CHECK_INT(o.sync, IO_SYNC_OFF);
+	CHECK_INT(o.sync, IO_OFF);
 	CHECK_INT(o.writer_work, 10);
 	CHECK_INT(o.reader_work, 20);
 	CHECK_INT(o.io_engine, IO_ENGINE_PWRITE);
-	CHECK_INT(o.direct, IO_DIRECT_ON);
+	CHECK_INT(o.direct, IO_ON);
 	CHECK_INT(o.io_depth, 16);
 	CHECK_DBL(o.flush_age, 0.05);
 	CHECK_STR(o.stats_path, "stats.json");
@@ -387,7 +387,7 @@ static void test_overrides(void)
 	CHECK_DBL(o.duration, 0);
 	CHECK_U64(o.count, 0);
 	CHECK_U64(o.seed, 7);
-	CHECK_INT(o.direct, IO_DIRECT_OFF);
+	CHECK_INT(o.direct, IO_OFF);
 	CHECK_STR(o.stats_path, "cli-stats.json");
 	CHECK_DBL(o.stats_interval, 0);
 	/* ... and leaves the rest of the configuration alone. */
@@ -399,14 +399,14 @@ static void test_overrides(void)
 
 	/* --direct alone, --direct=auto, short options bundled. */
 	CHECK_INT(parse(&o, "-qc5", "--direct", "--write=x", "--force", NULL), 0);
-	CHECK_INT(o.direct, IO_DIRECT_ON);
+	CHECK_INT(o.direct, IO_ON);
 	CHECK_INT(o.quiet, true);
 	CHECK_U64(o.count, 5);
 	CHECK_INT(o.force, true);
 	CHECK_STR(o.output, "x");
 	options_free(&o);
 	CHECK_INT(parse(&o, "--config", path, "--direct=auto", NULL), 0);
-	CHECK_INT(o.direct, IO_DIRECT_AUTO);
+	CHECK_INT(o.direct, IO_AUTO);
 	options_free(&o);
 
 	/*
@@ -416,18 +416,18 @@ static void test_overrides(void)
 	 */
 	static const struct {
 		const char *args[6];  /* after "-w x"; NULL-terminated */
-		enum io_sync sync;    /* as parsed */
+		enum io_toggle sync;    /* as parsed */
 		bool syncs;           /* options_sync() */
-		enum io_direct direct; /* options_direct() */
+		enum io_toggle direct; /* options_direct() */
 	} sync_cases[] = {
-		{ { NULL }, IO_SYNC_AUTO, true, IO_DIRECT_AUTO },
-		{ { "-r", "in.pcap", NULL }, IO_SYNC_AUTO, false, IO_DIRECT_OFF },
-		{ { "-r", "in.pcap", "--sync", NULL }, IO_SYNC_ON, true, IO_DIRECT_AUTO },
-		{ { "-r", "in.pcap", "--sync", "--direct=on", NULL }, IO_SYNC_ON, true, IO_DIRECT_ON },
-		{ { "--no-sync", NULL }, IO_SYNC_OFF, false, IO_DIRECT_OFF },
-		{ { "--no-sync", "--direct", NULL }, IO_SYNC_OFF, false, IO_DIRECT_ON },
-		{ { "--no-sync", "--sync=auto", NULL }, IO_SYNC_AUTO, true, IO_DIRECT_AUTO },
-		{ { "--sync=off", "-r", "in.pcap", "--buffered", NULL }, IO_SYNC_OFF, false, IO_DIRECT_OFF },
+		{ { NULL }, IO_AUTO, true, IO_AUTO },
+		{ { "-r", "in.pcap", NULL }, IO_AUTO, false, IO_OFF },
+		{ { "-r", "in.pcap", "--sync", NULL }, IO_ON, true, IO_AUTO },
+		{ { "-r", "in.pcap", "--sync", "--direct=on", NULL }, IO_ON, true, IO_ON },
+		{ { "--no-sync", NULL }, IO_OFF, false, IO_OFF },
+		{ { "--no-sync", "--direct", NULL }, IO_OFF, false, IO_ON },
+		{ { "--no-sync", "--sync=auto", NULL }, IO_AUTO, true, IO_AUTO },
+		{ { "--sync=off", "-r", "in.pcap", "--buffered", NULL }, IO_OFF, false, IO_OFF },
 	};
 	for (size_t i = 0; i < sizeof(sync_cases) / sizeof(sync_cases[0]); i++) {
 		const char *const *a = sync_cases[i].args;

@@ -14,27 +14,27 @@ struct config {
 };
 
 static const struct config configs[] = {
-	{ { "direct-aligned", IO_ENGINE_URING, IO_DIRECT_ON, 3, 0 }, 3u << 20 },
+	{ { "direct-aligned", IO_ENGINE_URING, IO_ON, 3, 0 }, 3u << 20 },
 	/* The limit cuts a slot write short at a block boundary. */
-	{ { "direct-mid-slot", IO_ENGINE_URING, IO_DIRECT_ON, 3, 0 }, (7u << 20) / 2 },
+	{ { "direct-mid-slot", IO_ENGINE_URING, IO_ON, 3, 0 }, (7u << 20) / 2 },
 	/*
 	 * The kernel cuts the write to an unaligned length, which O_DIRECT
 	 * refuses (-EINVAL); persist writes the range buffered and gets the
 	 * real error.
 	 */
-	{ { "direct-odd", IO_ENGINE_URING, IO_DIRECT_ON, 3, 0 }, (3u << 20) + 1001 },
-	{ { "buffered-aligned", IO_ENGINE_URING, IO_DIRECT_OFF, 3, 0 }, 3u << 20 },
-	{ { "buffered-odd", IO_ENGINE_URING, IO_DIRECT_OFF, 3, 0 }, (3u << 20) + 1001 },
-	{ { "pwrite-direct", IO_ENGINE_PWRITE, IO_DIRECT_ON, 3, 0 }, 3u << 20 },
-	{ { "pwrite-direct-odd", IO_ENGINE_PWRITE, IO_DIRECT_ON, 3, 0 }, (3u << 20) + 1001 },
-	{ { "pwrite-buffered-odd", IO_ENGINE_PWRITE, IO_DIRECT_OFF, 3, 0 }, (3u << 20) + 1001 },
+	{ { "direct-odd", IO_ENGINE_URING, IO_ON, 3, 0 }, (3u << 20) + 1001 },
+	{ { "buffered-aligned", IO_ENGINE_URING, IO_OFF, 3, 0 }, 3u << 20 },
+	{ { "buffered-odd", IO_ENGINE_URING, IO_OFF, 3, 0 }, (3u << 20) + 1001 },
+	{ { "pwrite-direct", IO_ENGINE_PWRITE, IO_ON, 3, 0 }, 3u << 20 },
+	{ { "pwrite-direct-odd", IO_ENGINE_PWRITE, IO_ON, 3, 0 }, (3u << 20) + 1001 },
+	{ { "pwrite-buffered-odd", IO_ENGINE_PWRITE, IO_OFF, 3, 0 }, (3u << 20) + 1001 },
 	/*
 	 * Buffered chunks in pieces of 4 KiB: the error comes in the middle of
 	 * a chunk, with pieces of it not issued yet; the chunk must still come
 	 * back (no hang at close) and the file must be the stream's prefix.
 	 */
-	{ { "buffered-small-pieces", IO_ENGINE_URING, IO_DIRECT_OFF, 3, 4096 }, (3u << 20) + 1001 },
-	{ { "pwrite-buffered-small-pieces", IO_ENGINE_PWRITE, IO_DIRECT_OFF, 3, 4096 }, (3u << 20) + 1001 },
+	{ { "buffered-small-pieces", IO_ENGINE_URING, IO_OFF, 3, 4096 }, (3u << 20) + 1001 },
+	{ { "pwrite-buffered-small-pieces", IO_ENGINE_PWRITE, IO_OFF, 3, 4096 }, (3u << 20) + 1001 },
 };
 
 static void run(const struct config *c, uint64_t seed)

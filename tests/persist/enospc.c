@@ -87,16 +87,16 @@ static void run(const char *dir, const struct io_case *c, uint64_t seed, uint64_
 }
 
 static const struct io_case tmpfs_cases[] = {
-	{ "tmpfs-auto", IO_ENGINE_URING, IO_DIRECT_AUTO, 4, 0 },
-	{ "tmpfs-buffered", IO_ENGINE_URING, IO_DIRECT_OFF, 4, 0 },
-	{ "tmpfs-pwrite", IO_ENGINE_PWRITE, IO_DIRECT_OFF, 2, 0 },
+	{ "tmpfs-auto", IO_ENGINE_URING, IO_AUTO, 4, 0 },
+	{ "tmpfs-buffered", IO_ENGINE_URING, IO_OFF, 4, 0 },
+	{ "tmpfs-pwrite", IO_ENGINE_PWRITE, IO_OFF, 2, 0 },
 };
 
 static const struct io_case ext4_cases[] = {
-	{ "ext4-direct", IO_ENGINE_URING, IO_DIRECT_ON, 4, 0 },
-	{ "ext4-direct-d2", IO_ENGINE_URING, IO_DIRECT_ON, 2, 0 },
-	{ "ext4-buffered", IO_ENGINE_URING, IO_DIRECT_OFF, 4, 0 },
-	{ "ext4-pwrite-direct", IO_ENGINE_PWRITE, IO_DIRECT_ON, 2, 0 },
+	{ "ext4-direct", IO_ENGINE_URING, IO_ON, 4, 0 },
+	{ "ext4-direct-d2", IO_ENGINE_URING, IO_ON, 2, 0 },
+	{ "ext4-buffered", IO_ENGINE_URING, IO_OFF, 4, 0 },
+	{ "ext4-pwrite-direct", IO_ENGINE_PWRITE, IO_ON, 2, 0 },
 };
 
 static int sh(const char *cmd)

@@ -276,7 +276,7 @@ void driver_start(struct driver *d, struct persist_opts *o, const struct io_case
 
 bool driver_opened(struct driver *d, const struct io_case *c, int err, const char *msg)
 {
-	if (err == -EINVAL && c->direct == IO_DIRECT_ON) {
+	if (err == -EINVAL && c->direct == IO_ON) {
 		printf("%-22s not run: %s\n", c->name, msg);
 		driver_free(d);
 		return false;

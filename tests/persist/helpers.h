@@ -78,7 +78,7 @@ int driver_reap(struct driver *d, bool wait);
 struct io_case {
 	const char *name;
 	enum io_engine engine;
-	enum io_direct direct;
+	enum io_toggle direct;
 	unsigned depth;
 	size_t slot_size;
 };

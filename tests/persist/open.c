@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The output is created exclusively: an existing file needs force, links and non-regular files are never replaced. */
+/* The output is created exclusively: an existing file needs force, links and non-regular files are never replaced; the reason comes back unprefixed. */
 #define _GNU_SOURCE
 
 #include "helpers.h"
@@ -20,7 +20,7 @@ static int try_open(const char *path, bool force, struct persist **p)
 	o.path = path;
 	o.force = force;
 	o.engine = IO_ENGINE_URING;
-	o.direct = IO_DIRECT_AUTO;
+	o.direct = IO_AUTO;
 	o.depth = 2;
 	msg[0] = '\0';
 	return persist_open(&o, p, msg, sizeof(msg));
@@ -54,7 +54,7 @@ static void persist_text(struct persist *p, const char *text)
 int main(void)
 {
 	const char *dir = t_tmpdir();
-	char path[8600], link[4200], want[17400], sub[4200];
+	char path[8600], link[4200], sub[4200];
 	struct persist *p = NULL;
 	struct stat st;
 	bool can_drop;
@@ -72,8 +72,8 @@ int main(void)
 
 	/* An existing file without force: refused, untouched, the message names it. */
 	CHECK_INT(try_open(path, false, &p), -EEXIST);
-	snprintf(want, sizeof(want), "dbcap: %s: File exists (use --force to replace it)", path);
-	CHECK_STR(msg, want);
+	/* The reason only: the program puts its name and the path before it. */
+	CHECK_STR(msg, "File exists (use --force to replace it)");
 	CHECK_STR(read_file(path), "first");
 
 	/* With force: replaced. */
@@ -87,9 +87,9 @@ int main(void)
 	snprintf(link, sizeof(link), "%s/link.pcapng", dir);
 	CHECK(symlink(path, link) == 0);
 	CHECK_INT(try_open(link, false, &p), -EEXIST);
-	CHECK_CONTAINS(msg, link);
+	CHECK_CONTAINS(msg, "File exists");
 	CHECK_INT(try_open(link, true, &p), -EEXIST);
-	CHECK_CONTAINS(msg, link);
+	CHECK_CONTAINS(msg, "File exists");
 	CHECK_CONTAINS(msg, "symbolic link");
 	CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
 	CHECK_STR(read_file(path), "second!");
@@ -114,8 +114,7 @@ int main(void)
 	/* A missing directory: the open error with the path. */
 	snprintf(sub, sizeof(sub), "%s/missing/out.pcapng", dir);
 	CHECK_INT(try_open(sub, false, &p), -ENOENT);
-	snprintf(want, sizeof(want), "dbcap: %s: No such file or directory", sub);
-	CHECK_STR(msg, want);
+	CHECK_STR(msg, "No such file or directory");
 
 	/*
 	 * An unwritable directory.  Root writes anywhere, so drop the
@@ -128,8 +127,7 @@ int main(void)
 	if (can_drop) {
 		snprintf(path, sizeof(path), "%s/out.pcapng", sub);
 		CHECK_INT(try_open(path, false, &p), -EACCES);
-		snprintf(want, sizeof(want), "dbcap: %s: Permission denied", path);
-		CHECK_STR(msg, want);
+		CHECK_STR(msg, "Permission denied");
 		if (geteuid() == 0)
 			CHECK(t_cap_set(CAP_DAC_OVERRIDE, true) && t_cap_set(CAP_DAC_READ_SEARCH, true));
 	} else {

@@ -8,7 +8,7 @@
 #include <linux/capability.h>
 #include <sys/resource.h>
 
-#include "stats/stats.h"
+#include "util/hist.h"
 
 #define CHUNKS 400
 #define MAX_CHUNK 100000
@@ -20,28 +20,28 @@ struct config {
 };
 
 static const struct config configs[] = {
-	{ { "direct-d2", IO_ENGINE_URING, IO_DIRECT_ON, 2, 0 }, true },
-	{ { "direct-d8", IO_ENGINE_URING, IO_DIRECT_ON, 8, 0 }, false },
+	{ { "direct-d2", IO_ENGINE_URING, IO_ON, 2, 0 }, true },
+	{ { "direct-d8", IO_ENGINE_URING, IO_ON, 8, 0 }, false },
 	/* Small, odd-sized slots: chunks span many slots and the ring wraps often. */
-	{ { "direct-d3-small-slots", IO_ENGINE_URING, IO_DIRECT_ON, 3, 10000 }, false },
-	{ { "buffered-d2", IO_ENGINE_URING, IO_DIRECT_OFF, 2, 0 }, true },
-	{ { "buffered-d8", IO_ENGINE_URING, IO_DIRECT_OFF, 8, 0 }, false },
+	{ { "direct-d3-small-slots", IO_ENGINE_URING, IO_ON, 3, 10000 }, false },
+	{ { "buffered-d2", IO_ENGINE_URING, IO_OFF, 2, 0 }, true },
+	{ { "buffered-d8", IO_ENGINE_URING, IO_OFF, 8, 0 }, false },
 	/*
 	 * Small pieces: a buffered chunk is written in pieces of at most
 	 * slot_size bytes, so chunks here take up to 10 writes, more than the
 	 * depth: appending waits in the middle of a chunk, and the chunk's
 	 * cookie must come back only after its last piece.
 	 */
-	{ { "buffered-d3-small-pieces", IO_ENGINE_URING, IO_DIRECT_OFF, 3, 10000 }, false },
-	{ { "pwrite-buffered-small-pieces", IO_ENGINE_PWRITE, IO_DIRECT_OFF, 2, 10000 }, false },
-	{ { "pwrite-direct-d2", IO_ENGINE_PWRITE, IO_DIRECT_ON, 2, 0 }, true },
-	{ { "pwrite-buffered-d8", IO_ENGINE_PWRITE, IO_DIRECT_OFF, 8, 0 }, false },
-	{ { "auto-d4", IO_ENGINE_URING, IO_DIRECT_AUTO, 4, 0 }, false },
+	{ { "buffered-d3-small-pieces", IO_ENGINE_URING, IO_OFF, 3, 10000 }, false },
+	{ { "pwrite-buffered-small-pieces", IO_ENGINE_PWRITE, IO_OFF, 2, 10000 }, false },
+	{ { "pwrite-direct-d2", IO_ENGINE_PWRITE, IO_ON, 2, 0 }, true },
+	{ { "pwrite-buffered-d8", IO_ENGINE_PWRITE, IO_OFF, 8, 0 }, false },
+	{ { "auto-d4", IO_ENGINE_URING, IO_AUTO, 4, 0 }, false },
 };
 
 static bool expect_fallback;
 
-/* Reads what persist_open() printed to stderr (the fallback warning). */
+/* Reads what persist_open() printed to stderr: nothing, not even on a fallback. */
 static char *capture_open(const struct persist_opts *o, struct persist **p, int *err, char *msg,
 			  size_t msglen)
 {
@@ -65,17 +65,6 @@ static char *capture_open(const struct persist_opts *o, struct persist **p, int 
 	unlink(path);
 	text[n > 0 ? n : 0] = '\0';
 	return text;
-}
-
-static unsigned count_of(const char *hay, const char *needle)
-{
-	unsigned n = 0;
-
-	while ((hay = strstr(hay, needle))) {
-		n++;
-		hay += strlen(needle);
-	}
-	return n;
 }
 
 static void run(const struct config *c, uint64_t seed, bool expect_registered_false)
@@ -108,10 +97,8 @@ static void run(const struct config *c, uint64_t seed, bool expect_registered_fa
 	} else if (expect_fallback) {
 		CHECK_STR(rep.engine, "pwrite");
 		CHECK_CONTAINS(rep.fallback_reason, "io_uring_setup: Operation not permitted");
-		CHECK_CONTAINS(printed, "dbcap: warning: io_uring unavailable (io_uring_setup: "
-					"Operation not permitted");
-		CHECK_CONTAINS(printed, "; writing with pwrite\n");
-		CHECK_INT(count_of(printed, "\n"), 1);
+		/* The warning is the program's to print (dbcap.c): persist says nothing. */
+		CHECK_STR(printed, "");
 	} else if (strcmp(rep.engine, "pwrite") == 0) {
 		/* Not a failure: io_uring may be blocked where the tests run. */
 		printf("note: io_uring unavailable here: %s\n", rep.fallback_reason);
@@ -119,7 +106,7 @@ static void run(const struct config *c, uint64_t seed, bool expect_registered_fa
 		CHECK_STR(rep.engine, "io_uring");
 		CHECK_STR(printed, "");
 	}
-	CHECK_INT(rep.direct, io->direct == IO_DIRECT_ON || (io->direct == IO_DIRECT_AUTO && rep.direct));
+	CHECK_INT(rep.direct, io->direct == IO_ON || (io->direct == IO_AUTO && rep.direct));
 	if (rep.direct)
 		CHECK(rep.dio_align >= 512 && (rep.dio_align & (rep.dio_align - 1)) == 0);
 	else
@@ -179,8 +166,8 @@ static void run(const struct config *c, uint64_t seed, bool expect_registered_fa
 static void run_unregistered(void)
 {
 	static const struct config cs[] = {
-		{ { "unregistered-direct", IO_ENGINE_URING, IO_DIRECT_ON, 2, 0 }, false },
-		{ { "unregistered-buffered", IO_ENGINE_URING, IO_DIRECT_OFF, 2, 0 }, false },
+		{ { "unregistered-direct", IO_ENGINE_URING, IO_ON, 2, 0 }, false },
+		{ { "unregistered-buffered", IO_ENGINE_URING, IO_OFF, 2, 0 }, false },
 	};
 	struct rlimit saved, small;
 	bool had_cap = t_cap_set(CAP_IPC_LOCK, true);

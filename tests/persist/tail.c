@@ -5,11 +5,11 @@
 #include "helpers.h"
 
 static const struct io_case cases[] = {
-	{ "direct-small-slots", IO_ENGINE_URING, IO_DIRECT_ON, 2, 16384 },
-	{ "direct", IO_ENGINE_URING, IO_DIRECT_ON, 4, 0 },
-	{ "buffered", IO_ENGINE_URING, IO_DIRECT_OFF, 2, 0 },
-	{ "pwrite-direct", IO_ENGINE_PWRITE, IO_DIRECT_ON, 2, 16384 },
-	{ "pwrite-buffered", IO_ENGINE_PWRITE, IO_DIRECT_OFF, 2, 0 },
+	{ "direct-small-slots", IO_ENGINE_URING, IO_ON, 2, 16384 },
+	{ "direct", IO_ENGINE_URING, IO_ON, 4, 0 },
+	{ "buffered", IO_ENGINE_URING, IO_OFF, 2, 0 },
+	{ "pwrite-direct", IO_ENGINE_PWRITE, IO_ON, 2, 16384 },
+	{ "pwrite-buffered", IO_ENGINE_PWRITE, IO_OFF, 2, 0 },
 };
 
 static void check_tail(struct driver *d, const char *path)
@@ -48,7 +48,7 @@ static void run(const struct io_case *c, uint64_t seed)
 	if (!driver_opened(&d, c, err, msg))
 		return;
 	persist_report(d.p, &rep);
-	CHECK_INT(rep.direct, c->direct == IO_DIRECT_ON);
+	CHECK_INT(rep.direct, c->direct == IO_ON);
 	align = rep.direct ? rep.dio_align : 4096;
 
 	/* Nothing appended yet: nothing to write. */

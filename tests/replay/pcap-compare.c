@@ -36,6 +36,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../src/format/pcap.h"
+#include "../../src/util/splitmix.h"
+
 struct rec {
 	uint32_t sec, frac, caplen, len;
 	const uint8_t *data;
@@ -46,20 +49,12 @@ struct rec {
 
 static const char *out_path;
 
-static uint64_t mix(uint64_t x)
-{
-	x += UINT64_C(0x9e3779b97f4a7c15);
-	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return x ^ (x >> 31);
-}
-
 static uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t n)
 {
 	/* FNV-1a, then mixed: fast enough for a few MB, spreads well. */
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ p[i]) * UINT64_C(0x100000001b3);
-	return mix(h);
+	return splitmix64(h);
 }
 
 static uint64_t rec_hash(const struct rec *r)
@@ -120,7 +115,7 @@ static uint64_t flow_key(int dlt, const uint8_t *p, uint32_t caplen)
 		return 0;
 	uint64_t ha = hash_bytes(rd16(p + l4), a, alen);
 	uint64_t hb = hash_bytes(rd16(p + l4 + 2), b, alen);
-	return mix((ha ^ hb) + (ha + hb) * 3 + proto) | 2;
+	return splitmix64((ha ^ hb) + (ha + hb) * 3 + proto) | 2;
 }
 
 static void *xrealloc(void *p, size_t n)
@@ -190,12 +185,12 @@ int main(int argc, char **argv)
 	}
 	uint32_t magic;
 	memcpy(&magic, out, 4);
-	if (magic != 0xa1b2c3d4u && magic != 0xa1b23c4du) {
+	if (magic != PCAPF_MAGIC_US && magic != PCAPF_MAGIC_NS) {
 		fprintf(stderr, "pcap-compare: %s: magic 0x%08x is not a host-order pcap\n", out_path,
 			magic);
 		return 1;
 	}
-	bool nano = magic == 0xa1b23c4du;
+	bool nano = magic == PCAPF_MAGIC_NS;
 
 	/* EXPECTED through libpcap, with the output's precision. */
 	char errbuf[PCAP_ERRBUF_SIZE];

@@ -62,8 +62,8 @@ int fixture_init(struct fixture *f)
 	o->writer_work = 7;
 	o->reader_work = 0;
 	o->io_engine = IO_ENGINE_URING;
-	o->direct = IO_DIRECT_AUTO;
-	o->sync = IO_SYNC_AUTO;
+	o->direct = IO_AUTO;
+	o->sync = IO_AUTO;
 	o->io_depth = 8;
 	o->flush_age = 0.25;
 	o->stats_path = "/tmp/stats.json";

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "stats.h"
+#include "hist.h"
 
 #define N 2000000u
 

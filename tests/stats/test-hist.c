@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "stats.h"
+#include "hist.h"
 
 /* The bound stats.h promises above the exact range: less than 1/2^HIST_SUB_BITS. */
 #define REL_ERR (1.0 / (double)(1u << HIST_SUB_BITS))

@@ -261,8 +261,8 @@ static void test_degraded(struct fixture *f)
 	r->io.error_op = NULL;
 	r->error = NULL;
 	f->opts.ncpus = 0;
-	f->opts.direct = IO_DIRECT_OFF;
-	f->opts.sync = IO_SYNC_OFF;
+	f->opts.direct = IO_OFF;
+	f->opts.sync = IO_OFF;
 	f->opts.config_path = "/etc/dbcap.json";
 	r->buf = NULL; /* no buffer yet: the asked-for size */
 	cJSON *d = render(r, NULL);
@@ -284,8 +284,8 @@ static void test_degraded(struct fixture *f)
 	r->mlock_result = 0;
 	r->buf = &f->buf;
 	f->opts.ncpus = 2;
-	f->opts.direct = IO_DIRECT_AUTO;
-	f->opts.sync = IO_SYNC_AUTO;
+	f->opts.direct = IO_AUTO;
+	f->opts.sync = IO_AUTO;
 	f->opts.config_path = NULL;
 	r->error = "write /tmp/capture.pcapng: No space left on device";
 }

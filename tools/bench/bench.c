@@ -46,7 +46,8 @@
 
 #include "dbuf.h"
 #include "../../src/persist/persist.h"
-#include "../../src/stats/stats.h"
+#include "../../src/util/hist.h"
+#include "../../src/util/splitmix.h"
 
 #ifndef BENCH_HAVE_CK
 #define BENCH_HAVE_CK 0
@@ -254,14 +255,6 @@ static ALWAYS_INLINE uint64_t rng_next(uint64_t *s)
 	return x * UINT64_C(0x2545f4914f6cdd1d);
 }
 
-static uint64_t mix(uint64_t x)
-{
-	x += UINT64_C(0x9e3779b97f4a7c15);
-	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return x ^ (x >> 31);
-}
-
 static double thread_cpu_s(void)
 {
 	struct rusage ru;
@@ -450,7 +443,7 @@ static ALWAYS_INLINE void loop(struct wctx *c, const enum contender k)
 	const uint32_t *sizes = c->sizes;
 	const char *src = c->src;
 	const uint64_t span = 2u * run->o->sample - 1u;
-	uint64_t rng = mix(run->o->seed ^ 0x5eed ^ c->id) | 1;
+	uint64_t rng = splitmix64(run->o->seed ^ 0x5eed ^ c->id) | 1;
 	uint64_t blocks = 0, bytes = 0, drops = 0, n = 0;
 	uint64_t next = rng_next(&rng) % span;
 	size_t off = 0;
@@ -584,16 +577,24 @@ static int open_persist(struct run *run, struct persist **p, const struct iovec 
 	po.force = true;
 	po.engine = IO_ENGINE_URING;
 	/* The smoke test may run on a filesystem without O_DIRECT: take what it has. */
-	po.direct = run->sink == S_DISK_BUFFERED ? IO_DIRECT_OFF :
-		    run->o->smoke ? IO_DIRECT_AUTO : IO_DIRECT_ON;
+	po.direct = run->sink == S_DISK_BUFFERED ? IO_OFF :
+		    run->o->smoke ? IO_AUTO : IO_ON;
 	po.depth = run->o->io_depth;
 	po.regions = regions;
 	po.nregions = nregions;
 	po.latency = &run->plat;
 	int err = persist_open(&po, p, msg, sizeof(msg));
-	if (err)
-		fprintf(stderr, "dbcap-bench: %s\n", msg);
-	return err;
+	if (err) {
+		fprintf(stderr, "dbcap-bench: %s: %s\n", po.path, msg);
+		return err;
+	}
+	/* persist prints nothing: the fallback warning is the caller's to give. */
+	struct io_report rep;
+	persist_report(*p, &rep);
+	if (rep.fallback_reason)
+		fprintf(stderr, "dbcap-bench: warning: io_uring unavailable (%s); writing with pwrite\n",
+			rep.fallback_reason);
+	return 0;
 }
 
 /* Library, null or memcpy sink: take each chunk, (copy it out,) release it. */
@@ -925,7 +926,7 @@ static void *prefaulted(size_t size)
 static uint32_t *make_sizes(const struct workload *wl, uint64_t seed, unsigned writer)
 {
 	uint32_t *s = malloc(SIZES * sizeof(*s));
-	uint64_t rng = mix(seed ^ ((uint64_t)writer << 32) ^ 0x512e5) | 1;
+	uint64_t rng = splitmix64(seed ^ ((uint64_t)writer << 32) ^ 0x512e5) | 1;
 	if (!s)
 		return NULL;
 	for (unsigned i = 0; i < SIZES; i++)
@@ -1456,7 +1457,7 @@ static bool contender_available(enum contender k)
  */
 static int build_matrix(const struct opts *o)
 {
-	uint64_t rng = mix(o->seed ^ 0xbe7c4) | 1;
+	uint64_t rng = splitmix64(o->seed ^ 0xbe7c4) | 1;
 	int err = 0;
 
 	for (unsigned r = 0; r < o->repeat; r++)
@@ -1706,7 +1707,7 @@ int main(int argc, char **argv)
 	if (!src)
 		return 1;
 	for (unsigned i = 0; i < SRC_LEN; i++)
-		src[i] = (char)mix(i);
+		src[i] = (char)splitmix64(i);
 	src_block = src;
 	calibrate();
 	if (build_matrix(&o) != 0) {

@@ -27,7 +27,6 @@ struct capfmt_rec {
 typedef void (*capfmt_rec_fn)(void *arg, const struct capfmt_rec *rec);
 
 struct capfmt {
-	const char *name; /* "pcapng", "pcap" */
 	/*
 	 * Walks the whole records in [p, p + len) (a chunk: records only, no
 	 * file header), calling fn (if not NULL) for each packet record.

@@ -37,13 +37,11 @@ static int pcapng_scan_rec(int fd, uint64_t limit, capfmt_rec_fn fn, void *arg, 
 }
 
 const struct capfmt capfmt_pcapng = {
-	.name = "pcapng",
 	.walk = pcapng_walk_rec,
 	.scan_fd = pcapng_scan_rec,
 };
 
 const struct capfmt capfmt_pcap = {
-	.name = "pcap",
 	.walk = pcapf_walk,
 	.scan_fd = pcapf_scan_fd,
 };

@@ -15,16 +15,6 @@
  */
 #define PCAPF_PREFETCH 2048u
 
-size_t pcapf_file_header(uint8_t *dst, bool nano, uint32_t snaplen, uint32_t linktype)
-{
-	uint32_t h[6] = {nano ? PCAPF_MAGIC_NS : PCAPF_MAGIC_US, 0, 0, 0, snaplen, linktype};
-	uint16_t version[2] = {2, 4};
-
-	memcpy(&h[1], version, sizeof(version));
-	memcpy(dst, h, sizeof(h));
-	return PCAPF_FILE_HEADER;
-}
-
 int pcapf_header_ok(const uint8_t *p, bool *nano)
 {
 	uint32_t magic;

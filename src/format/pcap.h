@@ -25,8 +25,15 @@
 
 #include "format.h"
 
-#define PCAPF_MAGIC_US 0xa1b2c3d4u
-#define PCAPF_MAGIC_NS 0xa1b23c4du
+/* The file header's first word, read in the writer's byte order. */
+#define PCAPF_MAGIC_US 0xa1b2c3d4u /* microsecond time stamps */
+#define PCAPF_MAGIC_NS 0xa1b23c4du /* nanosecond time stamps */
+/*
+ * libpcap's MAXIMUM_SNAPLEN: the snapshot length tcpdump writes by default
+ * and the longest record libpcap accepts for most link types.  dbcap's -s
+ * stops there, and replay reads records up to it in place.
+ */
+#define PCAPF_SNAPLEN_MAX 262144u
 #define PCAPF_FILE_HEADER 24u
 #define PCAPF_REC_HEADER 16u
 
@@ -48,13 +55,6 @@ static inline uint8_t *pcapf_rec_begin(uint8_t *rec, uint32_t sec, uint32_t frac
 	memcpy(rec, h, sizeof(h));
 	return rec + PCAPF_REC_HEADER;
 }
-
-/*
- * The 24-byte file header into dst: magic (nano: nanosecond timestamps),
- * version 2.4, thiszone 0, sigfigs 0, snaplen, linktype (a LINKTYPE_ value,
- * with libpcap's FCS bits if any).  Returns PCAPF_FILE_HEADER.
- */
-size_t pcapf_file_header(uint8_t *dst, bool nano, uint32_t snaplen, uint32_t linktype);
 
 /*
  * 1 if the 24 bytes at p are a file header that this module writes (host
