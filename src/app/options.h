@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "dbuf.h"
+#include "../stats/stats.h"
 
 #define DBCAP_MAX_CPUS 1024
 /* A synthetic block starts with its writer (u16) and sequence (u64). */
@@ -55,7 +56,7 @@ struct dbcap_opts {
 	unsigned writer_work;     /* --writer-work N: auxiliary work units between writes */
 	unsigned reader_work;     /* --reader-work N: auxiliary work units per chunk */
 	/* Persistence */
-	enum io_engine io_engine; /* --io-engine uring|pwrite */
+	enum io_engine io_engine; /* --io-engine uring|pwrite (io_uring: the same as uring) */
 	enum io_direct direct;    /* --direct / --buffered; default auto */
 	enum io_sync sync;        /* --sync / --no-sync; default auto */
 	unsigned io_depth;        /* --io-depth N: writes in flight (>= 2) */
@@ -68,7 +69,11 @@ struct dbcap_opts {
 	bool oversubscribed;      /* set by options_assign_cpus() */
 };
 
-/* Fills *o with the built-in defaults (the same values as config/dbcap.json). */
+/*
+ * Fills *o with the built-in defaults: the settings table's (src/app/settings.h),
+ * the buffer library's for the buffer (dbuf_config_init()).  config/dbcap.json
+ * holds the same values (a test compares them).
+ */
 void options_defaults(struct dbcap_opts *o);
 
 /*
@@ -110,6 +115,16 @@ int options__assign_cpus_from(struct dbcap_opts *o, const char *online, const ch
  */
 bool options_sync(const struct dbcap_opts *o);
 enum io_direct options_direct(const struct dbcap_opts *o);
+
+/*
+ * run.config for the statistics: each setting that has a statistics key, in
+ * the settings table's order, as plain values that point into *o (keep it
+ * alive while they are used).  buf: the buffer as the library made it, for
+ * the buffer size it rounded up (NULL: the size asked for).  Returns the
+ * number of values written to out (at most max).
+ */
+unsigned options_snapshot(const struct dbcap_opts *o, const struct dbuf_config *buf,
+			  struct stats_config_value *out, unsigned max);
 
 void options_free(struct dbcap_opts *o);
 
