@@ -11,7 +11,8 @@
 #include <stdint.h>
 
 #include "dbuf.h"
-#include "../stats/stats.h"
+
+struct stats_config_value; /* src/stats/stats.h */
 
 #define DBCAP_MAX_CPUS 1024
 /* A synthetic block starts with its writer (u16) and sequence (u64). */

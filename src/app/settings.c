@@ -399,6 +399,8 @@ int options__store(struct dbcap_opts *o, enum setting_id id, const struct value 
 #define REPORT_ALIAS(out, k, val) (void)0
 #define REPORT_ACTION(out, k, val) (void)0
 
+_Static_assert(NSETTINGS <= STATS_CONFIG_MAX, "run.config has room for every setting");
+
 unsigned options_snapshot(const struct dbcap_opts *o, const struct dbuf_config *buf,
 			  struct stats_config_value *out, unsigned max)
 {
@@ -472,16 +474,22 @@ enum io_direct options_direct(const struct dbcap_opts *o)
 	return o->direct;
 }
 
+/* The strings a setting owns; the others own nothing. */
+#define FREE_PATH(o, f) free((o)->f), (o)->f = NULL
+#define FREE_TEXT(o, f) free((o)->f), (o)->f = NULL
+#define FREE_BOOL(o, f) (void)0
+#define FREE_INT(o, f) (void)0
+#define FREE_SIZE(o, f) (void)0
+#define FREE_SECONDS(o, f) (void)0
+#define FREE_FACTOR(o, f) (void)0
+#define FREE_ENUM(o, f) (void)0
+#define FREE_CPULIST(o, f) (void)0
+#define FREE_ALIAS(o, f) (void)0
+#define FREE_ACTION(o, f) (void)0
+
 void options_free(struct dbcap_opts *o)
 {
-	free(o->output);
-	free(o->stats_path);
-	free(o->config_path);
-	free(o->pcap);
-	free(o->filter);
-	o->output = NULL;
-	o->stats_path = NULL;
-	o->config_path = NULL;
-	o->pcap = NULL;
-	o->filter = NULL;
+#define SETTING_FREE(ID, field, KIND, ...) FREE_##KIND(o, field);
+	SETTINGS(SETTING_FREE)
+#undef SETTING_FREE
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "options.h"
+#include "../stats/stats.h"
 
 /* The sizes a buffer may have; dbuf rounds it up to the page size. */
 #define SETTINGS_MIN_BUFFER_SIZE 4096u
