@@ -67,27 +67,99 @@ static const char *const group_titles[] = {
 /* Where the descriptions start: the options' column is this wide. */
 #define HELP_COLUMN 27
 
+/* A size as the option takes it: 4194304 is "4M". */
+static void size_text(uint64_t u, char *buf, size_t n)
+{
+	static const char suffix[] = "GMk";
+
+	for (unsigned i = 0; i < 3; i++) {
+		unsigned shift = 30 - 10 * i;
+
+		if (u && u % (UINT64_C(1) << shift) == 0) {
+			snprintf(buf, n, "%" PRIu64 "%c", u >> shift, suffix[i]);
+			return;
+		}
+	}
+	snprintf(buf, n, "%" PRIu64, u);
+}
+
+/* A default value as the option would take it, from the defaults' snapshot. */
+static const char *value_text(const struct setting *k, const struct stats_config_value *v,
+			      char *buf, size_t n)
+{
+	switch (v->type) {
+	case STATS_CFG_STR:
+		return v->s ? v->s : "none";
+	case STATS_CFG_BOOL:
+		return v->b ? "true" : "false";
+	case STATS_CFG_U64:
+		if (k->kind == KIND_SIZE)
+			size_text(v->u, buf, n);
+		else
+			snprintf(buf, n, "%" PRIu64, v->u);
+		return buf;
+	case STATS_CFG_INT:
+		snprintf(buf, n, "%" PRId64, v->i);
+		return buf;
+	case STATS_CFG_DBL:
+		snprintf(buf, n, "%g", v->d);
+		return buf;
+	case STATS_CFG_INTS:
+		break;
+	}
+	return "";
+}
+
+/* The defaults, in words, for --help's %D: from options_defaults() itself. */
+struct help_defaults {
+	struct dbcap_opts o;
+	struct stats_config_value v[STATS_CONFIG_MAX];
+	unsigned n;
+};
+
+static const char *default_text(const struct help_defaults *d, const struct setting *k,
+				char *buf, size_t n)
+{
+	for (unsigned i = 0; k->stats && i < d->n; i++)
+		if (strcmp(d->v[i].key, k->stats) == 0)
+			return value_text(k, &d->v[i], buf, n);
+	return "?";
+}
+
 /*
  * One option: "  -w, --write FILE", padded to the description's column (a
  * longer one gets a line of its own), then the description, its further
  * lines indented to the same column.
  */
-static void print_option(FILE *f, const struct setting *k)
+static void print_option(FILE *f, const struct setting *k, const struct help_defaults *d)
 {
-	char left[160], arg[160];
-	const char *line = k->help;
-	int len;
+	char left[160], arg[160], text[1024], dflt[64];
+	const char *line = text;
+	size_t len = 0;
+	int width;
 
 	if (k->shortopt)
-		len = snprintf(left, sizeof(left), "  -%c, --%s%s", k->shortopt, k->opt,
-			       options__arg(k, arg, sizeof(arg)));
+		width = snprintf(left, sizeof(left), "  -%c, --%s%s", k->shortopt, k->opt,
+				 options__arg(k, arg, sizeof(arg)));
 	else
-		len = snprintf(left, sizeof(left), "      --%s%s", k->opt,
-			       options__arg(k, arg, sizeof(arg)));
-	if (len < HELP_COLUMN)
+		width = snprintf(left, sizeof(left), "      --%s%s", k->opt,
+				 options__arg(k, arg, sizeof(arg)));
+	if (width < HELP_COLUMN)
 		fprintf(f, "%-*s", HELP_COLUMN, left);
 	else
 		fprintf(f, "%s\n%*s", left, HELP_COLUMN, "");
+	for (const char *h = k->help; *h && len < sizeof(text) - 1; h++) {
+		if (h[0] == '%' && h[1] == 'D') {
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "%s",
+						default_text(d, k, dflt, sizeof(dflt)));
+			h++;
+		} else {
+			text[len++] = *h;
+		}
+		if (len > sizeof(text) - 1)
+			len = sizeof(text) - 1;
+	}
+	text[len] = '\0';
 	for (;;) {
 		size_t n = strcspn(line, "\n");
 
@@ -101,8 +173,15 @@ static void print_option(FILE *f, const struct setting *k)
 
 static void print_help(FILE *f)
 {
+	struct help_defaults *d = malloc(sizeof(*d));
 	int group = -1;
 
+	if (!d) {
+		complain("out of memory");
+		return;
+	}
+	options_defaults(&d->o);
+	d->n = options_snapshot(&d->o, NULL, d->v, STATS_CONFIG_MAX);
 	fputs(usage_text, f);
 	for (int id = 0; id < NSETTINGS; id++) {
 		const struct setting *k = &settings[id];
@@ -115,8 +194,10 @@ static void print_help(FILE *f)
 			group = (int)k->group;
 			fprintf(f, "%s\n", group_titles[group]);
 		}
-		print_option(f, k);
+		print_option(f, k, d);
 	}
+	options_free(&d->o);
+	free(d);
 }
 
 /* ------------------------------------------------------------ getopt_long */

@@ -102,7 +102,7 @@ extern const struct choices options__layout_choices, options__on_full_choices,
  * flags   enum setting_flags
  * spec    (.min = , .max = , .range = , .choices = ): what it accepts
  * arg     what --help writes after the option (NULL: from the choices)
- * help    --help's words, lines split by \n
+ * help    --help's words, lines split by \n; %D: the default, as the option takes it
  *
  * range is what is accepted, in words, for messages.
  */
@@ -122,7 +122,7 @@ extern const struct choices options__layout_choices, options__on_full_choices,
 	  "stop after SECONDS, fractions allowed (0: no limit)")                                     \
 	X(WRITERS, writers, INT, G_WRITERS, "writers", "writers", 0, "writers", NULL, F_LIB_DEFAULT, \
 	  (.min = 1, .max = DBUF_MAX_WRITERS, .range = "1..256"), " N",                             \
-	  "writer threads, 1..256 (default 1)")                                                      \
+	  "writer threads, 1..256 (default %D)")                                                      \
 	X(CPUS, cpus, CPULIST, G_WRITERS, "cpus", "cpus", 0, "cpus", "", 0,                          \
 	  (.range = "a list like 0-3,5,7 of CPUs 0..1023"), " LIST",                                \
 	  "writers' cores in order, like 0-3,5,7; reused\n"                                         \
@@ -130,23 +130,23 @@ extern const struct choices options__layout_choices, options__on_full_choices,
 	  "automatic, see dbcap(1))")                                                               \
 	X(READER_CPU, reader_cpu, INT, G_WRITERS, "reader_cpu", "reader-cpu", 0, "reader_cpu", "-1", \
 	  0, (.min = -1, .max = DBCAP_MAX_CPUS - 1, .range = "0..1023, or -1 for automatic"), " N",  \
-	  "the reader's core (default: automatic, -1)")                                              \
+	  "the reader's core (default: automatic, %D)")                                              \
 	X(LAYOUT, layout, ENUM, G_WRITERS, "layout", "layout", 0, "layout", NULL, F_LIB_DEFAULT,     \
-	  (.choices = &options__layout_choices), NULL, "buffer layout (default per-writer)")         \
+	  (.choices = &options__layout_choices), NULL, "buffer layout (default %D)")         \
 	X(BUFFERS, buffers, INT, G_WRITERS, "buffers", "buffers", 0, "buffers", NULL, F_LIB_DEFAULT, \
 	  (.min = DBUF_MIN_BUFFERS, .max = DBUF_MAX_BUFFERS, .range = "2..64"), " K",              \
 	  "buffers per writer (per-writer) or in all, 2..64\n"                                      \
-	  "(default 2)")                                                                            \
+	  "(default %D)")                                                                            \
 	X(BUFFER_SIZE, buffer_size, SIZE, G_WRITERS, "buffer_size", "buffer-size", 0,                \
 	  "buffer_size_bytes", NULL, F_LIB_DEFAULT | F_JSON_STRING,                                  \
 	  (.min = SETTINGS_MIN_BUFFER_SIZE, .max = SETTINGS_MAX_BUFFER_SIZE, .range = "4k..1G"),    \
 	  " SIZE",                                                                                  \
 	  "bytes per buffer, suffixes k, M, G, 4k..1G\n"                                            \
-	  "(default 4M; rounded up to the page size)")                                              \
+	  "(default %D; rounded up to the page size)")                                              \
 	X(ON_FULL, on_full, ENUM, G_WRITERS, "on_full", "on-full", 0, "on_full", NULL, F_LIB_DEFAULT,\
 	  (.choices = &options__on_full_choices), NULL,                                             \
 	  "when every buffer is busy: drop the block (counted)\n"                                   \
-	  "or wait for room (default wait)")                                                        \
+	  "or wait for room (default %D)")                                                        \
 	X(PCAP, pcap, PATH, G_REPLAY, "pcap", "pcap", 'r', "pcap", NULL, 0,                          \
 	  (.range = "a file name"), " FILE",                                                        \
 	  "replay FILE (pcap or pcapng) into a pcap file with\n"                                    \
@@ -158,25 +158,25 @@ extern const struct choices options__layout_choices, options__on_full_choices,
 	X(SPEED, speed, FACTOR, G_REPLAY, "speed", "speed", 0, "speed", "0", F_ZERO_NONE,            \
 	  (.range = "a multiplier > 0 and <= 1e9, or 0 for top speed"), " X",                       \
 	  "pace the packets at X times the file's own timing\n"                                     \
-	  "(default 0: top speed)")                                                                 \
+	  "(default %D: top speed)")                                                                 \
 	X(BLOCK_MIN, block_min, INT, G_SYNTHETIC, "block_min", "block-min", 0, "block_min_bytes",    \
 	  "10", 0, (.min = DBCAP_BLOCK_MIN, .max = DBCAP_BLOCK_MAX, .range = "10..65535"), " N",    \
-	  "smallest block in bytes, 10..65535 (default 10)")                                         \
+	  "smallest block in bytes, 10..65535 (default %D)")                                         \
 	X(BLOCK_MAX, block_max, INT, G_SYNTHETIC, "block_max", "block-max", 0, "block_max_bytes",    \
 	  "10000", 0, (.min = DBCAP_BLOCK_MIN, .max = DBCAP_BLOCK_MAX, .range = "10..65535"), " N", \
-	  "largest block in bytes, 10..65535 (default 10000)")                                       \
+	  "largest block in bytes, 10..65535 (default %D)")                                       \
 	X(SEED, seed, INT, G_SYNTHETIC, "seed", "seed", 0, "seed", "1", F_JSON_STRING,               \
 	  (.min = 0, .max = UINT64_MAX, .range = "0..18446744073709551615"), " N",                  \
-	  "seed of the block sizes and contents (default 1)")                                        \
+	  "seed of the block sizes and contents (default %D)")                                        \
 	X(WRITER_WORK, writer_work, INT, G_SYNTHETIC, "writer_work", "writer-work", 0, "writer_work",\
 	  "0", 0, (.min = 0, .max = SETTINGS_MAX_WORK, .range = "0..1000000"), " N",                \
-	  "work units between two blocks, 0..1000000 (default 0)")                                   \
+	  "work units between two blocks, 0..1000000 (default %D)")                                   \
 	X(READER_WORK, reader_work, INT, G_SYNTHETIC, "reader_work", "reader-work", 0, "reader_work",\
 	  "0", 0, (.min = 0, .max = SETTINGS_MAX_WORK, .range = "0..1000000"), " N",                \
-	  "work units per chunk read, 0..1000000 (default 0)")                                       \
+	  "work units per chunk read, 0..1000000 (default %D)")                                       \
 	X(IO_ENGINE, io_engine, ENUM, G_PERSIST, "io_engine", "io-engine", 0, "io_engine", "uring",  \
 	  0, (.choices = &options__engine_choices), NULL,                                           \
-	  "how to write (default uring; pwrite when io_uring\n"                                     \
+	  "how to write (default %D; pwrite when io_uring\n"                                     \
 	  "is not available)")                                                                      \
 	X(DIRECT, direct, ENUM, G_PERSIST, "direct", "direct", 0, "direct", "auto", F_OPTIONAL_ARG,  \
 	  (.choices = &options__auto_off_on_choices), NULL,                                         \
@@ -192,11 +192,11 @@ extern const struct choices options__layout_choices, options__on_full_choices,
 	X(NO_SYNC, none, ALIAS, G_PERSIST, NULL, "no-sync", 0, NULL, "off", 0, (.min = S_SYNC), "",  \
 	  "the same as --sync=off")                                                                  \
 	X(IO_DEPTH, io_depth, INT, G_PERSIST, "io_depth", "io-depth", 0, "io_depth", "4", 0,         \
-	  (.min = 2, .max = 1024, .range = "2..1024"), " N", "writes in flight, 2..1024 (default 4)") \
+	  (.min = 2, .max = 1024, .range = "2..1024"), " N", "writes in flight, 2..1024 (default %D)") \
 	X(FLUSH_AGE, flush_age, SECONDS, G_PERSIST, "flush_age", "flush-age", 0, "flush_age_seconds", \
 	  "0.2", 0, (.range = "seconds > 0 and <= 1e9"), " SECONDS",                                \
 	  "the oldest data waits at most SECONDS before it is\n"                                    \
-	  "written (default 0.2)")                                                                  \
+	  "written (default %D)")                                                                  \
 	X(STATS, stats_path, PATH, G_STATS, "stats", "stats", 0, "stats_file", NULL, 0,              \
 	  (.range = "a file name"), " FILE",                                                        \
 	  "write statistics as JSON to FILE at exit (-: to\n"                                       \
