@@ -51,6 +51,9 @@ static void number_text(double d, char *buf, size_t n)
 
 static const char *json_expectation(const struct setting *k, char *buf, size_t n)
 {
+	char words[128];
+	const char *range = options__range(k, words, sizeof(words));
+
 	switch (k->kind) {
 	case KIND_PATH:
 		return "expected a file name (a string) or null";
@@ -58,21 +61,18 @@ static const char *json_expectation(const struct setting *k, char *buf, size_t n
 		return "expected true or false";
 	case KIND_INT:
 		snprintf(buf, n, "expected a%s number (%s)", (k->flags & F_JSON_STRING) ? " string or a" : "",
-			 k->range);
+			 range);
 		return buf;
 	case KIND_SIZE:
-		snprintf(buf, n, "expected a number of bytes or a string like \"4M\" (%s)", k->range);
+		snprintf(buf, n, "expected a number of bytes or a string like \"4M\" (%s)", range);
 		return buf;
 	case KIND_SECONDS:
 	case KIND_FACTOR:
-		snprintf(buf, n, "expected a number (%s)", k->range);
+		snprintf(buf, n, "expected a number (%s)", range);
 		return buf;
-	case KIND_ENUM: {
-		char range[128];
-
-		snprintf(buf, n, "expected a string (%s)", options__range(k, range, sizeof(range)));
+	case KIND_ENUM:
+		snprintf(buf, n, "expected a string (%s)", range);
 		return buf;
-	}
 	case KIND_CPULIST:
 		return "expected an array of CPU numbers or a string like \"0-3,5,7\"";
 	case KIND_ALIAS:
@@ -87,7 +87,7 @@ static const char *json_expectation(const struct setting *k, char *buf, size_t n
 static int check_json(const struct setting *k, const cJSON *item, struct value *v, char *err,
 		      size_t n)
 {
-	char text[64], expect[160];
+	char text[64], expect[256];
 	bool type_ok;
 
 	switch (k->kind) {

@@ -14,6 +14,7 @@
 #include "settings.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -143,9 +144,14 @@ static const char *join_choices(const struct choices *c, const char *sep, char *
 
 const char *options__range(const struct setting *k, char *buf, size_t n)
 {
+	if (k->range)
+		return k->range;
 	if (k->kind == KIND_ENUM)
 		return join_choices(k->choices, ", ", buf, n);
-	return k->range;
+	/* An integer's range in words is its bounds: they cannot drift apart. */
+	snprintf(buf, n, "%" PRId64 "..%" PRIu64 "%s", k->min, k->max,
+		 k->flags & F_ZERO_NONE ? ", or 0 for none" : "");
+	return buf;
 }
 
 const char *options__arg(const struct setting *k, char *buf, size_t n)
@@ -202,13 +208,15 @@ static int check_int(const struct setting *k, const char *text, struct value *v,
 {
 	const char *end;
 	enum num_result r = options__scan_integer(text, &v->neg, &v->u, &end);
+	char range[128];
 
 	if (r == NUM_NOT_A_NUMBER || *end != '\0') {
-		say(err, n, "\"%s\" is not an integer (%s)", text, k->range);
+		say(err, n, "\"%s\" is not an integer (%s)", text,
+		    options__range(k, range, sizeof(range)));
 		return -1;
 	}
 	if (r == NUM_TOO_LARGE || !int_in_range(k, v->neg, v->u)) {
-		say(err, n, "%s is out of range (%s)", text, k->range);
+		say(err, n, "%s is out of range (%s)", text, options__range(k, range, sizeof(range)));
 		return -1;
 	}
 	return 0;

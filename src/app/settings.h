@@ -100,7 +100,8 @@ extern const struct choices options__layout_choices, options__on_full_choices,
  * stats   its key under the statistics' run.config (NULL: not reported)
  * dflt    the default, written as on the command line (NULL: none or the library's)
  * flags   enum setting_flags
- * spec    (.min = , .max = , .range = , .choices = ): what it accepts
+ * spec    (.min = , .max = , .range = , .choices = ): what it accepts; an
+ *         integer's range in words is made from min and max unless given
  * arg     what --help writes after the option (NULL: from the choices)
  * help    --help's words, lines split by \n; %D: the default, as the option takes it
  *
@@ -114,14 +115,14 @@ extern const struct choices options__layout_choices, options__on_full_choices,
 	X(QUIET, quiet, BOOL, G_OUTPUT, "quiet", "quiet", 'q', "quiet", "false", 0,                  \
 	  (.range = "true or false"), "", "no summary line at exit")                                 \
 	X(COUNT, count, INT, G_STOP, "count", "count", 'c', "count", "0", F_ZERO_NONE,               \
-	  (.min = 1, .max = UINT64_MAX, .range = "1..18446744073709551615, or 0 for none"), " N",   \
+	  (.min = 1, .max = UINT64_MAX), " N",   \
 	  "stop after N blocks in total; replay: after N\n"                                         \
 	  "packets passed the filter (0: no limit)")                                                \
 	X(DURATION, duration, SECONDS, G_STOP, "duration", "duration", 0, "duration_seconds", "0",   \
 	  F_ZERO_NONE, (.range = "seconds > 0 and <= 1e9, or 0 for none"), " SECONDS",              \
 	  "stop after SECONDS, fractions allowed (0: no limit)")                                     \
 	X(WRITERS, writers, INT, G_WRITERS, "writers", "writers", 0, "writers", NULL, F_LIB_DEFAULT, \
-	  (.min = 1, .max = DBUF_MAX_WRITERS, .range = "1..256"), " N",                             \
+	  (.min = 1, .max = DBUF_MAX_WRITERS), " N",                             \
 	  "writer threads, 1..256 (default %D)")                                                      \
 	X(CPUS, cpus, CPULIST, G_WRITERS, "cpus", "cpus", 0, "cpus", "", 0,                          \
 	  (.range = "a list like 0-3,5,7 of CPUs 0..1023"), " LIST",                                \
@@ -134,7 +135,7 @@ extern const struct choices options__layout_choices, options__on_full_choices,
 	X(LAYOUT, layout, ENUM, G_WRITERS, "layout", "layout", 0, "layout", NULL, F_LIB_DEFAULT,     \
 	  (.choices = &options__layout_choices), NULL, "buffer layout (default %D)")         \
 	X(BUFFERS, buffers, INT, G_WRITERS, "buffers", "buffers", 0, "buffers", NULL, F_LIB_DEFAULT, \
-	  (.min = DBUF_MIN_BUFFERS, .max = DBUF_MAX_BUFFERS, .range = "2..64"), " K",              \
+	  (.min = DBUF_MIN_BUFFERS, .max = DBUF_MAX_BUFFERS), " K",              \
 	  "buffers per writer (per-writer) or in all, 2..64\n"                                      \
 	  "(default %D)")                                                                            \
 	X(BUFFER_SIZE, buffer_size, SIZE, G_WRITERS, "buffer_size", "buffer-size", 0,                \
@@ -160,19 +161,19 @@ extern const struct choices options__layout_choices, options__on_full_choices,
 	  "pace the packets at X times the file's own timing\n"                                     \
 	  "(default %D: top speed)")                                                                 \
 	X(BLOCK_MIN, block_min, INT, G_SYNTHETIC, "block_min", "block-min", 0, "block_min_bytes",    \
-	  "10", 0, (.min = DBCAP_BLOCK_MIN, .max = DBCAP_BLOCK_MAX, .range = "10..65535"), " N",    \
+	  "10", 0, (.min = DBCAP_BLOCK_MIN, .max = DBCAP_BLOCK_MAX), " N",    \
 	  "smallest block in bytes, 10..65535 (default %D)")                                         \
 	X(BLOCK_MAX, block_max, INT, G_SYNTHETIC, "block_max", "block-max", 0, "block_max_bytes",    \
-	  "10000", 0, (.min = DBCAP_BLOCK_MIN, .max = DBCAP_BLOCK_MAX, .range = "10..65535"), " N", \
+	  "10000", 0, (.min = DBCAP_BLOCK_MIN, .max = DBCAP_BLOCK_MAX), " N", \
 	  "largest block in bytes, 10..65535 (default %D)")                                       \
 	X(SEED, seed, INT, G_SYNTHETIC, "seed", "seed", 0, "seed", "1", F_JSON_STRING,               \
-	  (.min = 0, .max = UINT64_MAX, .range = "0..18446744073709551615"), " N",                  \
+	  (.min = 0, .max = UINT64_MAX), " N",                  \
 	  "seed of the block sizes and contents (default %D)")                                        \
 	X(WRITER_WORK, writer_work, INT, G_SYNTHETIC, "writer_work", "writer-work", 0, "writer_work",\
-	  "0", 0, (.min = 0, .max = SETTINGS_MAX_WORK, .range = "0..1000000"), " N",                \
+	  "0", 0, (.min = 0, .max = SETTINGS_MAX_WORK), " N",                \
 	  "work units between two blocks, 0..1000000 (default %D)")                                   \
 	X(READER_WORK, reader_work, INT, G_SYNTHETIC, "reader_work", "reader-work", 0, "reader_work",\
-	  "0", 0, (.min = 0, .max = SETTINGS_MAX_WORK, .range = "0..1000000"), " N",                \
+	  "0", 0, (.min = 0, .max = SETTINGS_MAX_WORK), " N",                \
 	  "work units per chunk read, 0..1000000 (default %D)")                                       \
 	X(IO_ENGINE, io_engine, ENUM, G_PERSIST, "io_engine", "io-engine", 0, "io_engine", "uring",  \
 	  0, (.choices = &options__engine_choices), NULL,                                           \
@@ -192,7 +193,7 @@ extern const struct choices options__layout_choices, options__on_full_choices,
 	X(NO_SYNC, none, ALIAS, G_PERSIST, NULL, "no-sync", 0, NULL, "off", 0, (.min = S_SYNC), "",  \
 	  "the same as --sync=off")                                                                  \
 	X(IO_DEPTH, io_depth, INT, G_PERSIST, "io_depth", "io-depth", 0, "io_depth", "4", 0,         \
-	  (.min = 2, .max = 1024, .range = "2..1024"), " N", "writes in flight, 2..1024 (default %D)") \
+	  (.min = 2, .max = 1024), " N", "writes in flight, 2..1024 (default %D)") \
 	X(FLUSH_AGE, flush_age, SECONDS, G_PERSIST, "flush_age", "flush-age", 0, "flush_age_seconds", \
 	  "0.2", 0, (.range = "seconds > 0 and <= 1e9"), " SECONDS",                                \
 	  "the oldest data waits at most SECONDS before it is\n"                                    \
@@ -232,7 +233,7 @@ struct setting {
 	const char *help;  /* --help's description */
 	int64_t min;       /* KIND_INT, KIND_SIZE; KIND_ALIAS: the setting it sets */
 	uint64_t max;      /* KIND_INT, KIND_SIZE */
-	const char *range; /* what is accepted, in words (KIND_ENUM: from choices) */
+	const char *range; /* what is accepted, in words; NULL: from choices or min..max */
 	const struct choices *choices; /* KIND_ENUM */
 };
 
