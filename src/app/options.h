@@ -2,6 +2,12 @@
 /*
  * dbcap's effective configuration: the defaults, then config/dbcap.json (or
  * --config FILE), then the command line, in that order of precedence.
+ *
+ * Each setting is defined once, in SETTINGS() (settings.h): its option, its
+ * key, its kind and range, its default, its --help text and its name in the
+ * statistics.  The fields below are where the values land.  The functions
+ * live in settings.c (defaults, snapshot), config.c (the file), cmdline.c
+ * (options_parse()) and cpus.c (options_assign_cpus()).
  */
 #ifndef DBCAP_OPTIONS_H
 #define DBCAP_OPTIONS_H
