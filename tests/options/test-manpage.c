@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* dbcap(1) documents every option and configuration key of the settings table, and no other (argv: the man page). */
 #define _GNU_SOURCE
+#include "check.h"
 #include "settings.h"
 
 #include <ctype.h>
@@ -8,15 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-
-#define FAIL(...)                                                                      \
-	do {                                                                           \
-		fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                        \
-		fprintf(stderr, __VA_ARGS__);                                          \
-		fputc('\n', stderr);                                                   \
-		failures++;                                                            \
-	} while (0)
+/* Every finding is reported, not only the first. */
+#define FAIL(...) t_fail(__FILE__, __LINE__, "dbcap(1)", __VA_ARGS__)
 
 #define MAX_NAMES 256
 
@@ -157,6 +151,8 @@ int main(int argc, char **argv)
 	struct names *opts = calloc(1, sizeof(*opts)), *conf = calloc(1, sizeof(*conf));
 	const char *page = argc > 1 ? argv[1] : "docs/dbcap.1";
 
+	t_keep_going = true;
+
 	if (!opts || !conf || read_page(page, opts, conf) < 0)
 		return 1;
 	if (opts->nlongs == 0 || conf->nkeys == 0) {
@@ -218,11 +214,8 @@ int main(int argc, char **argv)
 		for (unsigned j = 0; j < named.nlongs; j++)
 			free(named.longs[j]);
 	}
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("ok: %u options, %u short options and %u keys documented\n", opts->nlongs,
-	       opts->nshorts, conf->nkeys);
-	return 0;
+	if (!t_failures)
+		t_log("ok: %u option tags, %u short options and %u keys documented", opts->nlongs,
+		      opts->nshorts, conf->nkeys);
+	return t_result();
 }
