@@ -470,8 +470,8 @@ static void fill_report(struct app *app, struct run_report *r, struct dbuf_write
 	r->final = final;
 	r->stop_reason = stop_reason;
 	r->error = error;
-	r->opts = &app->o;
 	r->buf = dbuf_get_config(app->db);
+	r->nconfig = options_snapshot(&app->o, r->buf, r->config, STATS_CONFIG_MAX);
 	r->mlock_result = dbuf_mlock_result(app->db);
 	r->reader_cpu = app->o.reader_cpu;
 	r->oversubscribed = app->o.oversubscribed;

@@ -2,6 +2,12 @@
 /*
  * dbcap's effective configuration: the defaults, then config/dbcap.json (or
  * --config FILE), then the command line, in that order of precedence.
+ *
+ * Each setting is defined once, in SETTINGS() (settings.h): its option, its
+ * key, its kind and range, its default, its --help text and its name in the
+ * statistics.  The fields below are where the values land.  The functions
+ * live in settings.c (defaults, snapshot), config.c (the file), cmdline.c
+ * (options_parse()) and cpus.c (options_assign_cpus()).
  */
 #ifndef DBCAP_OPTIONS_H
 #define DBCAP_OPTIONS_H
@@ -13,6 +19,8 @@
 #include "dbuf.h"
 #include "../format/record.h" /* DBCAP_RECORD_SIZE, PCAPF_SNAPLEN_MAX */
 #include "../persist/persist.h" /* enum io_engine, enum io_toggle */
+
+struct stats_config_value; /* src/stats/stats.h */
 
 #define DBCAP_MAX_CPUS 1024
 /* A synthetic block starts with its writer (u16) and sequence (u64). */
@@ -46,7 +54,7 @@ struct dbcap_opts {
 	unsigned writer_work;     /* --writer-work N: auxiliary work units between writes */
 	unsigned reader_work;     /* --reader-work N: auxiliary work units per chunk */
 	/* Persistence */
-	enum io_engine io_engine; /* --io-engine uring|pwrite */
+	enum io_engine io_engine; /* --io-engine uring|pwrite (io_uring: the same as uring) */
 	enum io_toggle direct;    /* --direct / --buffered; default auto */
 	/*
 	 * --sync / --no-sync, default auto: whether the run ends with fdatasync
@@ -64,7 +72,11 @@ struct dbcap_opts {
 	bool oversubscribed;      /* set by options_assign_cpus() */
 };
 
-/* Fills *o with the built-in defaults (the same values as config/dbcap.json). */
+/*
+ * Fills *o with the built-in defaults: the settings table's (src/app/settings.h),
+ * the buffer library's for the buffer (dbuf_config_init()).  config/dbcap.json
+ * holds the same values (a test compares them).
+ */
 void options_defaults(struct dbcap_opts *o);
 
 /*
@@ -106,6 +118,16 @@ int options__assign_cpus_from(struct dbcap_opts *o, const char *online, const ch
  */
 bool options_sync(const struct dbcap_opts *o);
 enum io_toggle options_direct(const struct dbcap_opts *o);
+
+/*
+ * run.config for the statistics: each setting that has a statistics key, in
+ * the settings table's order, as plain values that point into *o (keep it
+ * alive while they are used).  buf: the buffer as the library made it, for
+ * the buffer size it rounded up (NULL: the size asked for).  Returns the
+ * number of values written to out (at most max).
+ */
+unsigned options_snapshot(const struct dbcap_opts *o, const struct dbuf_config *buf,
+			  struct stats_config_value *out, unsigned max);
 
 void options_free(struct dbcap_opts *o);
 

@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../app/options.h"
 #include "../util/durable.h"
 
 const char *const drop_reason_names[DROP_REASONS] = {
@@ -137,18 +136,60 @@ static double unix_seconds(const struct timespec *ts)
 	return (double)ts->tv_sec + (double)ts->tv_nsec / 1e9;
 }
 
-static const char *io_engine_name(enum io_engine e)
+/* The string a configuration value holds, or NULL (not there, or not a string). */
+static const char *config_str(const struct run_report *r, const char *key)
 {
-	return e == IO_ENGINE_PWRITE ? "pwrite" : "uring"; /* --io-engine spelling */
+	for (unsigned i = 0; i < r->nconfig && i < STATS_CONFIG_MAX; i++)
+		if (r->config[i].type == STATS_CFG_STR && strcmp(r->config[i].key, key) == 0)
+			return r->config[i].s;
+	return NULL;
 }
 
 /*
- * --direct and --sync spelling: persist's one name function for enum
- * io_toggle, under the name the configuration section calls.
+ * The engine before the persistence layer said which it opened: the one
+ * asked for, in run.io_engine's spelling ("io_uring", not the option's
+ * "uring").
  */
-static const char *auto_off_on(enum io_toggle v)
+static const char *planned_engine(const struct run_report *r)
 {
-	return io_toggle_name(v);
+	const char *e = config_str(r, "io_engine");
+
+	return e && strcmp(e, "pwrite") == 0 ? "pwrite" : "io_uring";
+}
+
+/* run.config: the program's values, in its order. */
+static void put_config(struct doc *d, cJSON *run, const struct run_report *r)
+{
+	cJSON *c = put_obj(d, run, "config");
+
+	for (unsigned i = 0; i < r->nconfig && i < STATS_CONFIG_MAX; i++) {
+		const struct stats_config_value *v = &r->config[i];
+
+		switch (v->type) {
+		case STATS_CFG_STR:
+			put_str(d, c, v->key, v->s);
+			break;
+		case STATS_CFG_BOOL:
+			put_bool(d, c, v->key, v->b);
+			break;
+		case STATS_CFG_U64:
+			put_u64(d, c, v->key, v->u);
+			break;
+		case STATS_CFG_INT:
+			put_int(d, c, v->key, v->i);
+			break;
+		case STATS_CFG_DBL:
+			put_dbl(d, c, v->key, v->d);
+			break;
+		case STATS_CFG_INTS: {
+			cJSON *a = put_arr(d, c, v->key);
+
+			for (unsigned k = 0; k < v->ints.n; k++)
+				put_int(d, a, NULL, v->ints.v[k]);
+			break;
+		}
+		}
+	}
 }
 
 static void put_latency(struct doc *d, cJSON *o, const char *key, const struct hist *h)
@@ -285,7 +326,6 @@ static void put_input(struct doc *d, cJSON *run, const struct input_report *in)
 
 static void put_run(struct doc *d, cJSON *root, const struct run_report *r)
 {
-	const struct dbcap_opts *o = r->opts;
 	cJSON *run = put_obj(d, root, "run");
 	char buf[192], err[128];
 
@@ -300,13 +340,11 @@ static void put_run(struct doc *d, cJSON *root, const struct run_report *r)
 	put_dbl(d, run, "duration_seconds", r->duration_seconds > 0 ? r->duration_seconds : 0.0);
 	put_str(d, run, "stop_reason", r->stop_reason ? r->stop_reason : (r->final ? "unknown" : "running"));
 	put_str(d, run, "error", r->error);
-	put_str(d, run, "output", r->output ? r->output : o->output);
+	put_str(d, run, "output", r->output ? r->output : config_str(r, "output"));
 	put_str(d, run, "mode", is_replay(r) ? "replay" : "synthetic");
 	put_input(d, run, r->input);
 
-	put_str(d, run, "io_engine",
-		r->io.engine ? r->io.engine
-			     : (o->io_engine == IO_ENGINE_PWRITE ? "pwrite" : "io_uring"));
+	put_str(d, run, "io_engine", r->io.engine ? r->io.engine : planned_engine(r));
 	put_str(d, run, "io_fallback_reason", r->io.fallback_reason);
 	put_bool(d, run, "direct_io", r->io.direct);
 	put_bool(d, run, "sync_at_close", r->io.sync);
@@ -331,38 +369,7 @@ static void put_run(struct doc *d, cJSON *root, const struct run_report *r)
 	put_int(d, cpus, "reader", r->reader_cpu);
 	put_bool(d, cpus, "oversubscribed", r->oversubscribed);
 
-	cJSON *c = put_obj(d, run, "config");
-	put_u64(d, c, "writers", o->writers);
-	cJSON *oc = put_arr(d, c, "cpus");
-	for (unsigned i = 0; i < o->ncpus && i < DBCAP_MAX_CPUS; i++)
-		put_int(d, oc, NULL, o->cpus[i]);
-	put_int(d, c, "reader_cpu", o->reader_cpu);
-	put_str(d, c, "layout", dbuf_layout_name(o->layout));
-	put_u64(d, c, "buffers", o->buffers);
-	put_u64(d, c, "buffer_size_bytes", r->buf ? r->buf->buffer_size : o->buffer_size);
-	put_str(d, c, "on_full", dbuf_on_full_name(o->on_full));
-	put_dbl(d, c, "duration_seconds", o->duration);
-	put_u64(d, c, "count", o->count);
-	put_u64(d, c, "block_min_bytes", o->block_min);
-	put_u64(d, c, "block_max_bytes", o->block_max);
-	put_u64(d, c, "seed", o->seed);
-	put_u64(d, c, "writer_work", o->writer_work);
-	put_u64(d, c, "reader_work", o->reader_work);
-	put_str(d, c, "io_engine", io_engine_name(o->io_engine));
-	put_str(d, c, "direct", auto_off_on(o->direct));
-	put_str(d, c, "sync", auto_off_on(o->sync));
-	put_u64(d, c, "io_depth", o->io_depth);
-	put_dbl(d, c, "flush_age_seconds", o->flush_age);
-	put_str(d, c, "stats_file", o->stats_path);
-	put_dbl(d, c, "stats_interval_seconds", o->stats_interval);
-	put_str(d, c, "output", o->output);
-	put_bool(d, c, "force", o->force);
-	put_str(d, c, "config_file", o->config_path);
-	put_bool(d, c, "quiet", o->quiet);
-	put_str(d, c, "pcap", o->pcap);
-	put_u64(d, c, "snaplen", o->snaplen);
-	put_dbl(d, c, "speed", o->speed);
-	put_str(d, c, "filter", o->filter);
+	put_config(d, run, r);
 }
 
 static void put_totals(struct doc *d, cJSON *root, const struct totals *t)
@@ -523,7 +530,7 @@ static void put_reader(struct doc *d, cJSON *root, const struct run_report *r)
 
 char *stats_to_json(const struct run_report *r)
 {
-	if (!r || !r->opts)
+	if (!r)
 		return NULL;
 
 	struct doc d = { .oom = false };
@@ -614,9 +621,7 @@ void stats_print_summary(const struct run_report *r)
 			snprintf(drops + k, sizeof(drops) - k, ")");
 	}
 
-	const char *engine = r->io.engine ? r->io.engine
-			     : r->opts && r->opts->io_engine == IO_ENGINE_PWRITE ? "pwrite"
-										 : "io_uring";
+	const char *engine = r->io.engine ? r->io.engine : planned_engine(r);
 	const char *mode = r->io.direct ? (r->io.sync ? "O_DIRECT" : "O_DIRECT (no fdatasync)")
 				       : (r->io.sync ? "buffered" : "buffered (no fdatasync)");
 	const char *verdict = !r->final ? "running" : consistent(&t) ? "consistent" : "INCONSISTENT";

@@ -85,6 +85,40 @@ struct input_report {
 	const char *error;         /* libpcap's words for why it ended early, or NULL */
 };
 
+/*
+ * One value of the effective configuration (run.config): a key and a plain
+ * value, emitted in the order the program gives them.  The program builds
+ * these from its own table of settings; the statistics need to know nothing
+ * of options, files or defaults to print them.
+ */
+enum stats_config_type {
+	STATS_CFG_STR,  /* s; NULL is written as null */
+	STATS_CFG_BOOL, /* b */
+	STATS_CFG_U64,  /* u */
+	STATS_CFG_INT,  /* i: may be negative */
+	STATS_CFG_DBL,  /* d */
+	STATS_CFG_INTS, /* ints: an array of numbers */
+};
+
+struct stats_config_value {
+	const char *key;
+	enum stats_config_type type;
+	union {
+		const char *s;
+		bool b;
+		uint64_t u;
+		int64_t i;
+		double d;
+		struct {
+			const int *v;
+			unsigned n;
+		} ints;
+	};
+};
+
+/* Room for run.config's values; the program's settings fit with room to spare. */
+#define STATS_CONFIG_MAX 48
+
 /* Everything the JSON document is made of. */
 struct run_report {
 	const char *version;
@@ -93,8 +127,9 @@ struct run_report {
 	bool final;                /* false for the periodic snapshots */
 	const char *stop_reason;   /* "count", "duration", "signal SIGINT", "error", ... */
 	const char *error;         /* NULL or a message; the run failed */
-	/* effective configuration */
-	const struct dbcap_opts *opts;
+	/* effective configuration: run.config, in this order */
+	struct stats_config_value config[STATS_CONFIG_MAX];
+	unsigned nconfig;
 	const struct dbuf_config *buf;
 	int mlock_result;
 	int reader_cpu;
@@ -118,7 +153,6 @@ struct run_report {
  * else), fsync, rename (so monitoring never reads a partial file).
  * Returns 0 or -errno.
  */
-struct dbcap_opts;
 int stats_write_json(const struct run_report *r, const char *path, unsigned mode);
 
 /* The same document as a string (caller frees), for tests and stdout. */

@@ -2,6 +2,9 @@
 /* options: defaults, configuration files, the command line, every message, CPU assignment. */
 #define _GNU_SOURCE
 #include "options.h"
+#include "settings.h"
+
+#include <cjson/cJSON.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -463,6 +466,95 @@ static void test_overrides(void)
 	CHECK_INT(parse(&o, "--config", cfg, NULL), 0);
 	CHECK_INT(o.ncpus, 0);
 	options_free(&o);
+
+	/* io_uring, run.io_engine's spelling, is uring too, in both places. */
+	CHECK_INT(parse(&o, "-w", "x", "--io-engine", "pwrite", "--io-engine", "io_uring", NULL), 0);
+	CHECK_STR(captured, "");
+	CHECK_INT(o.io_engine, IO_ENGINE_URING);
+	options_free(&o);
+	cfg = write_config("engine.json", "{\"io_engine\": \"io_uring\", \"output\": \"o\"}");
+	CHECK_INT(parse(&o, "--config", cfg, "--io-engine", "pwrite", NULL), 0);
+	CHECK_INT(o.io_engine, IO_ENGINE_PWRITE);
+	options_free(&o);
+	CHECK_INT(parse(&o, "--config", cfg, NULL), 0);
+	CHECK_INT(o.io_engine, IO_ENGINE_URING);
+	options_free(&o);
+}
+
+/* Two option sets report the same run.config, value for value. */
+static void check_same_snapshot(const struct dbcap_opts *a, const struct dbcap_opts *b)
+{
+	struct stats_config_value *x = calloc(2 * STATS_CONFIG_MAX, sizeof(*x));
+	struct stats_config_value *y = x + STATS_CONFIG_MAX;
+	unsigned nx, ny;
+
+	if (!x) {
+		FAIL("out of memory");
+		return;
+	}
+	nx = options_snapshot(a, NULL, x, STATS_CONFIG_MAX);
+	ny = options_snapshot(b, NULL, y, STATS_CONFIG_MAX);
+	CHECK_INT(nx, ny);
+	for (unsigned i = 0; i < nx && i < ny; i++) {
+		CHECK_STR(x[i].key, y[i].key);
+		CHECK_INT(x[i].type, y[i].type);
+		switch (x[i].type) {
+		case STATS_CFG_STR: CHECK_STR(x[i].s, y[i].s); break;
+		case STATS_CFG_BOOL: CHECK_INT(x[i].b, y[i].b); break;
+		case STATS_CFG_U64: CHECK_U64(x[i].u, y[i].u); break;
+		case STATS_CFG_INT: CHECK_INT(x[i].i, y[i].i); break;
+		case STATS_CFG_DBL: CHECK_DBL(x[i].d, y[i].d); break;
+		case STATS_CFG_INTS:
+			CHECK_INT(x[i].ints.n, y[i].ints.n);
+			for (unsigned k = 0; k < x[i].ints.n && k < y[i].ints.n; k++)
+				CHECK_INT(x[i].ints.v[k], y[i].ints.v[k]);
+			break;
+		}
+	}
+	free(x);
+}
+
+/*
+ * config/dbcap.json is the settings table's defaults: every key of the
+ * table and no other, each with its default value.
+ */
+static void test_shipped_config(void)
+{
+	struct dbcap_opts a, b;
+	char *text;
+	cJSON *root, *item;
+	size_t len;
+
+	if (options__read_file(shipped_config, 1u << 20, &text, &len) < 0) {
+		FAIL("%s: %s", shipped_config, strerror(errno));
+		return;
+	}
+	root = cJSON_Parse(text);
+	free(text);
+	if (!cJSON_IsObject(root)) {
+		FAIL("%s: not a JSON object", shipped_config);
+		cJSON_Delete(root);
+		return;
+	}
+	cJSON_ArrayForEach(item, root) {
+		if (strcmp(item->string, "_comment") != 0 && options__find_json(item->string) < 0)
+			FAIL("%s: key \"%s\" is not a setting", shipped_config, item->string);
+	}
+	for (int id = 0; id < NSETTINGS; id++) {
+		const char *key = options__settings[id].json;
+
+		if (key && !cJSON_GetObjectItemCaseSensitive(root, key))
+			FAIL("%s lacks key \"%s\"", shipped_config, key);
+	}
+	cJSON_Delete(root);
+
+	options_defaults(&a);
+	options_defaults(&b);
+	CHECK_INT(load(&b, shipped_config), 0);
+	CHECK_STR(captured, "");
+	check_same_snapshot(&a, &b);
+	options_free(&a);
+	options_free(&b);
 }
 
 /* Command-line errors: the message names the option, the value and what is accepted. */
@@ -1044,7 +1136,8 @@ static void cleanup(void)
 {
 	static const char *const files[] = {
 		"override.json", "cpus.json", "nocpus.json", "bad.json", "syntax.json", "empty.json",
-		"trailing.json", "cross.json", "cross2.json", "same.json", "size.json", "list.json"};
+		"trailing.json", "cross.json", "cross2.json", "same.json", "size.json", "list.json",
+		"engine.json"};
 	char path[PATH_MAX];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -1060,7 +1153,8 @@ int main(int argc, char **argv)
 		const char *name;
 		void (*fn)(void);
 	} groups[] = {
-		{"defaults", test_defaults}, {"overrides", test_overrides},
+		{"defaults", test_defaults}, {"shipped-config", test_shipped_config},
+		{"overrides", test_overrides},
 		{"cli-errors", test_cli_errors}, {"config-errors", test_config_errors},
 		{"sizes", test_sizes},       {"lists", test_lists},
 		{"cpus", test_cpus},         {"help", test_help},
@@ -1083,7 +1177,7 @@ int main(int argc, char **argv)
 	}
 	cleanup();
 	if (!ran) {
-		fprintf(stderr, "usage: %s [all|defaults|overrides|cli-errors|config-errors|sizes|lists|"
+		fprintf(stderr, "usage: %s [all|defaults|shipped-config|overrides|cli-errors|config-errors|sizes|lists|"
 				"cpus|help] [CONFIG]\n",
 			argv[0]);
 		return 1;

@@ -42,7 +42,9 @@ int fixture_init(struct fixture *f)
 		return -ENOMEM;
 	}
 
+	/* The program's defaults, from its one table; then what this run changed. */
 	struct dbcap_opts *o = &f->opts;
+	options_defaults(o);
 	o->output = "/tmp/capture.pcapng";
 	o->force = true;
 	o->writers = FX_WRITERS;
@@ -56,20 +58,13 @@ int fixture_init(struct fixture *f)
 	o->on_full = DBUF_ON_FULL_DROP;
 	o->duration = 2.5;
 	o->count = 115;
-	o->block_min = 10;
 	o->block_max = 5000;
 	o->seed = UINT64_C(0xfedcba9876543210);
 	o->writer_work = 7;
-	o->reader_work = 0;
-	o->io_engine = IO_ENGINE_URING;
-	o->direct = IO_AUTO;
-	o->sync = IO_AUTO;
 	o->io_depth = 8;
 	o->flush_age = 0.25;
 	o->stats_path = "/tmp/stats.json";
 	o->stats_interval = 1.0;
-	o->config_path = NULL;
-	o->quiet = false;
 
 	f->buf.layout = o->layout;
 	f->buf.writers = o->writers;
@@ -131,7 +126,6 @@ int fixture_init(struct fixture *f)
 	rep->final = true;
 	rep->stop_reason = "error";
 	rep->error = "write /tmp/capture.pcapng: No space left on device";
-	rep->opts = o;
 	rep->buf = &f->buf;
 	rep->mlock_result = 0;
 	rep->reader_cpu = 1;
@@ -149,7 +143,14 @@ int fixture_init(struct fixture *f)
 				      .mean_in_flight = 2.5, .error = -ENOSPC,
 				      .error_op = "write" };
 	rep->output = o->output;
+	fixture_snapshot(f);
 	return 0;
+}
+
+void fixture_snapshot(struct fixture *f)
+{
+	f->report.nconfig = options_snapshot(&f->opts, f->report.buf, f->report.config,
+					     STATS_CONFIG_MAX);
 }
 
 void fixture_free(struct fixture *f)

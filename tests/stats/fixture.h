@@ -25,6 +25,9 @@ struct fixture {
 
 /* Fills *f; returns 0 or -ENOMEM. */
 int fixture_init(struct fixture *f);
+
+/* The report's run.config again from f->opts, after a test changed them. */
+void fixture_snapshot(struct fixture *f);
 void fixture_free(struct fixture *f);
 
 /*

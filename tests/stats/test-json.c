@@ -265,6 +265,7 @@ static void test_degraded(struct fixture *f)
 	f->opts.sync = IO_OFF;
 	f->opts.config_path = "/etc/dbcap.json";
 	r->buf = NULL; /* no buffer yet: the asked-for size */
+	fixture_snapshot(f);
 	cJSON *d = render(r, NULL);
 	CHECK_INT(jbool(d, "run.mlocked"), 0);
 	CHECK_STR(jstr(d, "run.mlock_error"), "Cannot allocate memory");
@@ -287,6 +288,7 @@ static void test_degraded(struct fixture *f)
 	f->opts.direct = IO_AUTO;
 	f->opts.sync = IO_AUTO;
 	f->opts.config_path = NULL;
+	fixture_snapshot(f);
 	r->error = "write /tmp/capture.pcapng: No space left on device";
 }
 

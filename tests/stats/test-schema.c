@@ -78,6 +78,7 @@ int main(int argc, char **argv)
 	r->output = NULL;
 	r->duration_seconds = 0;
 	fixture_empty(&f);
+	fixture_snapshot(&f);
 	emit(r, "degraded-empty");
 
 	/* Large: counters beyond 2^53 and every block size persisted. */
@@ -93,6 +94,7 @@ int main(int argc, char **argv)
 	fx_set(&f.writers[0].generated_bytes, bytes);
 	f.lib[0].drop_full = big;
 	f.opts.seed = UINT64_MAX;
+	fixture_snapshot(&f);
 	r->duration_seconds = 1e-9;
 	emit(r, "large");
 
