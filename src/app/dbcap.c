@@ -65,7 +65,6 @@ struct app {
 	_Atomic bool stop;                  /* main: writers stop producing */
 	_Atomic unsigned writers_done;      /* writers: count of finished writers */
 	_Atomic int io_error;               /* reader: first fatal I/O error (-errno) */
-	_Atomic bool reader_done;           /* reader: drained and closed the file */
 
 	unsigned stats_mode;                /* main, before the threads: the capture's permission bits */
 	struct io_report io;                /* reader, read by main after the join */
@@ -264,7 +263,7 @@ static int reap(struct app *app, struct inflight *ring, unsigned ringsz, unsigne
 static void reader_fail(struct app *app, int err, const char *what)
 {
 	int zero = 0;
-	/* pairs with the acquire load of io_error in main_loop(): main sees the message */
+	/* pairs with the acquire loads of io_error in main_loop() and main(): main sees the message */
 	snprintf(app->error_msg, sizeof(app->error_msg), "%s: %s: %s", app->o.output, what,
 		 strerror(-err));
 	atomic_compare_exchange_strong_explicit(&app->io_error, &zero, err, memory_order_release,
@@ -452,7 +451,6 @@ static void *reader_main(void *argp)
 	if (sink == 42)
 		fputs("", stderr);
 	free(ring);
-	atomic_store_explicit(&app->reader_done, true, memory_order_release); /* pairs with main's acquire load */
 	return NULL;
 }
 

@@ -438,7 +438,8 @@ void dbuf_reader_flush(struct dbuf *db)
 void dbuf_close(struct dbuf *db)
 {
 	/* pairs with the acquire loads in precheck(), dbuf__full() and the
-	 * layouts' reader_next(): a thread that sees closed also sees every
+	 * layouts' reader calls dbuf__pw_next(), dbuf__sh_next() and
+	 * dbuf__mx_next(): a thread that sees closed also sees every
 	 * write the closing thread made before (e.g. its last flush request). */
 	atomic_store_explicit(&db->closed, true, memory_order_release);
 }
