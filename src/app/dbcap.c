@@ -52,6 +52,7 @@ struct app {
 	pthread_t *writer_threads, reader_thread;
 	pthread_t main_thread;              /* main: replay's last writer wakes it */
 	const struct capfmt *fmt;           /* main: the output's format (the reader walks it) */
+	struct iovec *regions;              /* main: the buffer's regions, registered by persist */
 
 	/* Replay mode: main sets these up before the threads start; read-only after. */
 	bool replaying;
@@ -800,8 +801,14 @@ int main(int argc, char **argv)
 		rc = 1;
 	}
 
-	struct iovec regions[DBUF_MAX_BUFFERS];
-	unsigned nregions = dbuf_regions(app->db, regions, DBUF_MAX_BUFFERS);
+	/* Every region, however many: per-writer has writers x buffers of them. */
+	unsigned nregions = dbuf_regions(app->db, NULL, 0);
+	app->regions = calloc(nregions, sizeof(*app->regions));
+	if (!app->regions) {
+		fputs("dbcap: out of memory\n", stderr);
+		goto out_buffer;
+	}
+	dbuf_regions(app->db, app->regions, nregions);
 	memset(&po, 0, sizeof(po));
 	po.path = o->output;
 	po.force = o->force;
@@ -811,8 +818,8 @@ int main(int argc, char **argv)
 	po.depth = o->io_depth;
 	/* pcap has no end marker: keep the file a prefix of the stream (DESIGN.md). */
 	po.ordered = app->replaying;
-	po.regions = nregions <= DBUF_MAX_BUFFERS ? regions : NULL;
-	po.nregions = nregions <= DBUF_MAX_BUFFERS ? nregions : 0;
+	po.regions = app->regions;
+	po.nregions = nregions;
 	po.latency = &app->rs->persist_latency;
 	err = persist_open(&po, &app->persist, msg, sizeof(msg));
 	if (err) {
@@ -820,6 +827,16 @@ int main(int argc, char **argv)
 		goto out_buffer;
 	}
 	persist_report(app->persist, &app->io);
+	/*
+	 * Buffered writes through io_uring register the buffer's regions; a
+	 * refusal costs speed, not data, but must not pass unnoticed.
+	 */
+	if (strcmp(app->io.engine, "io_uring") == 0 && !app->io.direct &&
+	    !app->io.registered_buffers)
+		fprintf(stderr, "dbcap: warning: the %u buffer regions (%zu bytes) are not registered "
+				"with io_uring (refused: pinned memory beyond RLIMIT_MEMLOCK, or more "
+				"buffers than the kernel allows); writing unregistered\n",
+			nregions, (size_t)nregions * dbuf_get_config(app->db)->buffer_size);
 	/* The statistics get the capture's permissions: the same readers (its umask applied). */
 	struct stat out_st;
 	app->stats_mode = fstat(persist_fd(app->persist), &out_st) == 0 ? out_st.st_mode & 0777 : 0640;
@@ -888,6 +905,7 @@ out_buffer:
 		replay_cursor_close(app->cursors[i]);
 	free(app->cursors);
 	replay_close(&app->replay);
+	free(app->regions);
 	dbuf_destroy(app->db);
 	free(app->ws);
 	free(app->rs);
