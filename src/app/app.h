@@ -101,8 +101,9 @@ void *reader_main(void *argp);
 int output_open(struct app *app);
 
 /*
- * input.c, replay mode (main thread).  input_open() opens and checks the
- * input and one cursor per writer: 0 or the exit status, after a message.
+ * input.c (main thread).  input_open() opens and checks replay's input and
+ * one cursor per writer (nothing without --pcap): 0 or the exit status,
+ * after a message.
  * input_finish(), after the join: the stop reason, with the input's end
  * folded in.  input_close(): every cursor and the input, NULL-safe.
  */

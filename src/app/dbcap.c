@@ -289,7 +289,7 @@ int main(int argc, char **argv)
 	rc = alloc_state(app);
 	if (rc)
 		goto out_state;
-	rc = app->replaying ? input_open(app) : 0;
+	rc = input_open(app);
 	if (rc)
 		goto out_input;
 	rc = output_open(app); /* from here the reader thread owns the file */
@@ -309,7 +309,7 @@ out_input:
 	input_close(app);
 out_state:
 	free_state(app);
-	dbuf_destroy(app->db);
+	dbuf_destroy(app->db); /* create_buffer() succeeded to get here */
 out_options:
 	options_free(&app->o);
 	free(app);

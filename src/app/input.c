@@ -21,6 +21,8 @@
  */
 int input_open(struct app *app)
 {
+	if (!app->replaying)
+		return 0; /* the synthetic source has no input */
 	const struct dbcap_opts *o = &app->o;
 	struct replay_opts ro = {
 		.path = o->pcap, .filter = o->filter, .snaplen = o->snaplen,
