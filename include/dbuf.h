@@ -19,8 +19,12 @@
  *
  * Results
  * -------
- * Every call that can fail returns 0 or a negative errno, like liburing; the
- * global errno is never part of the contract.
+ * Every call that can fail returns 0, a negative errno (setup calls:
+ * -EINVAL, -ENOMEM), or one of the library's own results below (DBUF_E...),
+ * like liburing; the global errno is never part of the contract.  The own
+ * results lie below -DBUF__ERESULT_BASE, out of the range of -errno (Linux
+ * errno values are at most 4095), so that one int says unambiguously which it
+ * is and dbuf_strerror() can name both.
  */
 #ifndef DBUF_H
 #define DBUF_H
@@ -34,16 +38,23 @@
 extern "C" {
 #endif
 
+/*
+ * The library's own results start past every -errno: a DBUF_E... value is
+ * never equal to a -errno, so dbuf_strerror(-EINVAL) from dbuf_create() is
+ * "Invalid argument", not the text of a writer's result.
+ */
+#define DBUF__ERESULT_BASE 8192
+
 /* Writer results. */
 #define DBUF_OK 0
-#define DBUF_EFULL (-ENOBUFS)    /* every buffer busy (drop policy); counted */
-#define DBUF_ETOOBIG (-EMSGSIZE) /* larger than a buffer: can never fit */
-#define DBUF_EZERO (-EINVAL)     /* zero-length block */
-#define DBUF_ECLOSED (-EPIPE)    /* dbuf_close() was called */
+#define DBUF_EFULL (-DBUF__ERESULT_BASE - 1)   /* every buffer busy (drop policy); counted */
+#define DBUF_ETOOBIG (-DBUF__ERESULT_BASE - 2) /* larger than a buffer: can never fit */
+#define DBUF_EZERO (-DBUF__ERESULT_BASE - 3)   /* zero-length block */
+#define DBUF_ECLOSED (-DBUF__ERESULT_BASE - 4) /* dbuf_close() was called */
 
 /* Reader results besides 0. */
-#define DBUF_EAGAIN (-EAGAIN)  /* nothing ready now; poll again later */
-#define DBUF_ENODATA (-ENODATA) /* closed and drained: nothing will come */
+#define DBUF_EAGAIN (-DBUF__ERESULT_BASE - 5)  /* nothing ready now; poll again later */
+#define DBUF_ENODATA (-DBUF__ERESULT_BASE - 6) /* closed and drained: nothing will come */
 
 enum dbuf_layout {
 	DBUF_LAYOUT_PER_WRITER = 0, /* each writer owns its own K buffers */
@@ -119,7 +130,11 @@ const char *dbuf_layout_name(enum dbuf_layout layout);
 int dbuf_layout_parse(const char *name, enum dbuf_layout *out);
 const char *dbuf_on_full_name(enum dbuf_on_full policy);
 int dbuf_on_full_parse(const char *name, enum dbuf_on_full *out);
-/* A short text for any result of this library ("ok", "buffers full", ...). */
+/*
+ * A short text for any result of this library: its own results ("ok",
+ * "every buffer is busy", ...) and, for a -errno (1..4095), strerror()'s
+ * text; anything else reads "unknown result".  Never NULL.
+ */
 const char *dbuf_strerror(int result);
 
 /* ---------------------------------------------------------------- writers */

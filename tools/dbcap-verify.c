@@ -65,20 +65,40 @@ struct writer_seen {
 	uint64_t generated, drops;
 };
 
-static double num(const cJSON *obj, const char *path)
+/*
+ * cJSON reads every JSON number as a double, which holds an integer exactly
+ * only below 2^53: 9007199254740993 reads as ...992.  A counter at or past
+ * 2^53 could compare equal to a different count, so it is refused.
+ */
+#define EXACT_LIMIT 9007199254740992.0 /* 2^53 */
+
+/* The counter item (an integer 0..2^53-1); else a failure naming what, and 0. */
+static uint64_t exact(const cJSON *item, const char *what)
 {
-	/* path: "a.b.c" */
+	if (!cJSON_IsNumber(item)) {
+		FAIL("stats: %s is missing or not a number", what);
+		return 0;
+	}
+	double v = item->valuedouble;
+	if (!(v >= 0 && v < EXACT_LIMIT) || v != (double)(uint64_t)v) {
+		FAIL("stats: %s is %.17g: not an integer in 0..2^53-1, the range a JSON "
+		     "number read as a double holds exactly; cannot check it",
+		     what, v);
+		return 0;
+	}
+	return (uint64_t)v;
+}
+
+/* The counter at path "a.b.c" under obj, exactly (see exact()). */
+static uint64_t num(const cJSON *obj, const char *path)
+{
 	char buf[128];
 	snprintf(buf, sizeof(buf), "%s", path);
 	const cJSON *cur = obj;
 	for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok && cur;
 	     tok = strtok_r(NULL, ".", &save))
 		cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
-	if (!cJSON_IsNumber(cur)) {
-		FAIL("stats: %s is missing or not a number", path);
-		return 0;
-	}
-	return cur->valuedouble;
+	return exact(cur, path);
 }
 
 static cJSON *load_json(const char *path)
@@ -218,7 +238,7 @@ int main(int argc, char **argv)
 	if (!map)
 		return 2;
 
-	uint64_t seed = (uint64_t)num(st, "run.config.seed");
+	uint64_t seed = num(st, "run.config.seed");
 	uint32_t bmin = (uint32_t)num(st, "run.config.block_min_bytes");
 	uint32_t bmax = (uint32_t)num(st, "run.config.block_max_bytes");
 	unsigned nwriters = (unsigned)num(st, "run.config.writers");
@@ -315,12 +335,12 @@ int main(int argc, char **argv)
 	CHECK_EQ("payload bytes", bytes, num(st, "totals.persisted_bytes"));
 	CHECK_EQ("file size", size, num(st, "totals.file_bytes"));
 
-	uint64_t lost_io = (uint64_t)num(st, "totals.dropped.io_error"), missing_total = 0;
+	uint64_t lost_io = num(st, "totals.dropped.io_error"), missing_total = 0;
 	for (unsigned i = 0; i < nwriters; i++) {
 		const cJSON *w = cJSON_GetArrayItem(jw, (int)i);
-		uint64_t generated = (uint64_t)num(w, "generated_blocks");
-		uint64_t drops = (uint64_t)(num(w, "dropped.full") + num(w, "dropped.too_big") +
-					    num(w, "dropped.zero") + num(w, "dropped.closed"));
+		uint64_t generated = num(w, "generated_blocks");
+		uint64_t drops = num(w, "dropped.full") + num(w, "dropped.too_big") +
+				 num(w, "dropped.zero") + num(w, "dropped.closed");
 		struct writer_seen *s = &ws[i];
 		if (s->next_seq > generated)
 			FAIL("writer %u: sequence %" PRIu64 " beyond %" PRIu64 " generated", i,
@@ -347,9 +367,10 @@ int main(int argc, char **argv)
 	static uint64_t want_sizes[MAX_SIZE + 1];
 	const cJSON *pair;
 	cJSON_ArrayForEach(pair, counts) {
-		int sz = (int)cJSON_GetArrayItem(pair, 0)->valuedouble;
-		if (sz >= 0 && sz <= MAX_SIZE)
-			want_sizes[sz] = (uint64_t)cJSON_GetArrayItem(pair, 1)->valuedouble;
+		uint64_t sz = exact(cJSON_GetArrayItem(pair, 0), "block_sizes.counts[][0]");
+		uint64_t n = exact(cJSON_GetArrayItem(pair, 1), "block_sizes.counts[][1]");
+		if (sz <= MAX_SIZE)
+			want_sizes[sz] = n;
 	}
 	for (unsigned sz = 0; sz <= MAX_SIZE; sz++)
 		if (sizes[sz] != want_sizes[sz])
@@ -357,11 +378,12 @@ int main(int argc, char **argv)
 			     sizes[sz], want_sizes[sz]);
 
 	/* Reconciliation as the stats state it. */
-	double gen = num(st, "reconciliation.generated_blocks");
-	double per = num(st, "reconciliation.persisted_blocks");
-	double drp = num(st, "reconciliation.dropped_blocks");
+	uint64_t gen = num(st, "reconciliation.generated_blocks");
+	uint64_t per = num(st, "reconciliation.persisted_blocks");
+	uint64_t drp = num(st, "reconciliation.dropped_blocks");
 	if (gen != per + drp)
-		FAIL("reconciliation: generated %.0f != persisted %.0f + dropped %.0f", gen, per, drp);
+		FAIL("reconciliation: generated %" PRIu64 " != persisted %" PRIu64 " + dropped %" PRIu64,
+		     gen, per, drp);
 	const cJSON *cons = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(st, "reconciliation"), "consistent");
 	if (!cJSON_IsTrue(cons))

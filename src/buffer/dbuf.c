@@ -58,6 +58,9 @@ int dbuf_on_full_parse(const char *name, enum dbuf_on_full *out)
 	return -EINVAL;
 }
 
+/* The largest errno value Linux returns (MAX_ERRNO in the kernel). */
+#define DBUF__MAX_ERRNO 4095
+
 const char *dbuf_strerror(int result)
 {
 	switch (result) {
@@ -68,9 +71,12 @@ const char *dbuf_strerror(int result)
 	case DBUF_ECLOSED: return "buffer closed";
 	case DBUF_EAGAIN: return "nothing ready";
 	case DBUF_ENODATA: return "closed and drained";
-	case -ENOMEM: return "out of memory";
-	default: return "unknown result";
+	default: break;
 	}
+	/* A -errno (setup's -EINVAL, -ENOMEM, an mlock result): the system's words. */
+	if (result < 0 && result >= -DBUF__MAX_ERRNO)
+		return strerror(-result);
+	return "unknown result";
 }
 
 /*
@@ -432,7 +438,8 @@ void dbuf_reader_flush(struct dbuf *db)
 void dbuf_close(struct dbuf *db)
 {
 	/* pairs with the acquire loads in precheck(), dbuf__full() and the
-	 * layouts' reader_next(): a thread that sees closed also sees every
+	 * layouts' reader calls dbuf__pw_next(), dbuf__sh_next() and
+	 * dbuf__mx_next(): a thread that sees closed also sees every
 	 * write the closing thread made before (e.g. its last flush request). */
 	atomic_store_explicit(&db->closed, true, memory_order_release);
 }

@@ -84,7 +84,8 @@ static int pw_take(struct dbuf *db, unsigned wi, bool closed, struct dbuf_chunk 
 	 */
 	if (atomic_load_explicit(&b->free_seq, memory_order_relaxed) != rs->rseq)
 		return DBUF_EAGAIN;
-	/* pairs with the release stores of fill in dbuf__pw_commit() and at seal */
+	/* pairs with the release stores of fill in dbuf__pw_commit() and at the
+	 * seal in dbuf__pw_reserve() */
 	uint64_t fill = atomic_load_explicit(&b->fill, memory_order_acquire);
 	uint64_t len = fill & ~PW_SEALED;
 	bool sealed = (fill & PW_SEALED) != 0;

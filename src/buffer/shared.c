@@ -74,9 +74,11 @@ static bool activate_after(struct dbuf *db, uint32_t gen)
 		 * the reader is done reading generation next - K. */
 		if (atomic_load_explicit(&nb->free_for, memory_order_acquire) != next)
 			return false;
-		/* pairs with the acquire fetch_add in claim() and the acquire load
-		 * in wait_open(): a writer that claims in generation next also
-		 * happens-after the reader's release above (transitively). */
+		/* pairs with the acquire fetch_add of the claim (in
+		 * dbuf__sh_reserve_fast(), dbuf__sh_reserve() and seal_active())
+		 * and the acquire load in wait_open(): a writer that claims in
+		 * generation next also happens-after the reader's release above
+		 * (transitively). */
 		if (atomic_compare_exchange_weak_explicit(&db->head, &h, SH_HEAD(next, 0),
 							  memory_order_release,
 							  memory_order_relaxed))

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * app.h - what the dbcap program's threads share: struct app, and the entry
+ * points of the files that src/app/dbcap.c's main() calls in turn.
+ *
+ *   writers.c  the writer threads' loops (synthetic and replay)
+ *   reader.c   the reader thread: persistence's ring, reaping, abort, salvage
+ *   output.c   the capture file: opening it and writing its header
+ *   input.c    replay's input: opening, sharding, why it ended
+ *   report.c   the statistics document, the summary, the progress line
+ *   dbcap.c    main(): setup, the threads' start and stop, the wait
+ *
+ *   writers --dbuf_reserve/commit--> buffer --dbuf_reader_next--> reader
+ *   reader --persist_append--> file        reader --counters--> stats
+ */
+#ifndef DBCAP_APP_H
+#define DBCAP_APP_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include "dbuf.h"
+#include "options.h"
+#include "../format/format.h"
+#include "../persist/persist.h"
+#include "../source/replay.h"
+#include "../stats/stats.h"
+#include "../util/counter.h" /* counter_add(): inline, the writers call it on every block */
+
+#ifndef DBCAP_VERSION
+#define DBCAP_VERSION "0.1.0"
+#endif
+
+struct writer_arg {
+	struct app *app;
+	unsigned id;
+};
+
+/* Everything the threads share.  Each field names who writes it. */
+struct app {
+	struct dbcap_opts o;                /* main, before the threads start */
+	struct dbuf *db;                    /* main */
+	struct persist *persist;            /* reader (after main opened it) */
+	struct writer_stats *ws;            /* each writer its own element */
+	struct reader_stats *rs;            /* reader */
+	uint64_t *quota;                    /* main: blocks per writer under -c, 0 = none */
+	pthread_t *writer_threads, reader_thread;
+	struct writer_arg *args;            /* main: writer i's start argument */
+	pthread_t main_thread;              /* main: replay's last writer wakes it */
+	sigset_t sigs;                      /* main: the signals only main takes (sigtimedwait) */
+	const struct capfmt *fmt;           /* main: the output's format (the reader walks it) */
+	struct iovec *regions;              /* main: the buffer's regions, registered by persist */
+
+	/* Replay mode: main sets these up before the threads start; read-only after. */
+	bool replaying;
+	struct replay replay;
+	struct replay_cursor **cursors;     /* cursor i belongs to writer i */
+	struct input_report input;          /* main; truncated/error after the join */
+	char input_error[512];              /* main, after the join */
+	bool progress;                      /* main: a progress line on the terminal */
+
+	_Atomic bool go;                    /* main: writers start producing */
+	_Atomic bool stop;                  /* main: writers stop producing */
+	_Atomic unsigned writers_done;      /* writers: count of finished writers */
+	_Atomic int io_error;               /* reader: first fatal I/O error (-errno) */
+
+	unsigned stats_mode;                /* main, before the threads: the capture's permission bits */
+	struct io_report io;                /* reader, read by main after the join */
+	uint64_t durable;                   /* reader, after the join */
+	char error_msg[4200];               /* reader, after the join */
+	struct timespec start_real, start_mono;
+	uint64_t start_mono_ns;             /* main, before go: pacing's origin */
+};
+
+/* writers.c: writer thread wa->id's body (argp: a struct writer_arg). */
+void *writer_main(void *argp);
+
+/* reader.c: the reader thread's body (argp: the struct app). */
+void *reader_main(void *argp);
+
+/*
+ * output.c: creates the capture file, registers the buffer's regions and
+ * writes the file header.  Main thread, before the threads start.  Returns 0
+ * or the exit status, after a message; on failure nothing is left open.
+ */
+int output_open(struct app *app);
+
+/*
+ * input.c (main thread).  input_open() opens and checks replay's input and
+ * one cursor per writer (nothing without --pcap): 0 or the exit status,
+ * after a message.
+ * input_finish(), after the join: the stop reason, with the input's end
+ * folded in.  input_close(): every cursor and the input, NULL-safe.
+ */
+int input_open(struct app *app);
+const char *input_finish(struct app *app, const char *reason);
+void input_close(struct app *app);
+
+/*
+ * report.c (main thread).  Seconds since the start; the statistics document
+ * (periodic or final, then the summary) as 0 or -errno; the progress line.
+ */
+double elapsed(const struct app *app);
+int report_write(struct app *app, bool final, const char *stop_reason, const char *error);
+void report_progress(struct app *app, double t, uint64_t *last_pkts, uint64_t *last_bytes,
+		     double *last_t);
+
+#endif /* DBCAP_APP_H */

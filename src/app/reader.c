@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The reader thread: takes the buffer's chunks in order, hands them to
+ * persistence (src/persist) and counts what reaches the file.
+ *
+ * A chunk's memory stays the library's until persistence has written it, so
+ * the reader keeps the chunks in flight in a ring, in the order it took them:
+ *
+ *   ring[tail] .. ring[head-1]   handed to persist_append(), not yet reaped
+ *
+ * reap() gives chunks back to the buffer (dbuf_reader_release()) as
+ * persistence reports their writes done; those come back in order.
+ *
+ * The states and what moves between them:
+ *
+ *   PERSISTING --a fatal write error (reader_abort())--> DISCARDING
+ *   PERSISTING or DISCARDING --DBUF_ENODATA (closed and drained)--> FINISHING
+ *
+ *   PERSISTING  Each chunk is counted, appended and kept in the ring.  With
+ *               the ring full the reader first waits for a completion.
+ *               With nothing to take it reaps, flushes the buffer by age,
+ *               writes persistence's tail when idle, and backs off.
+ *   DISCARDING  (rd.failed) The ring was emptied at once; each chunk taken
+ *               is counted as lost to the error and released, so writers
+ *               under the wait policy never wait for room forever.
+ *   FINISHING   Waits for every write in flight, writes the tail, closes
+ *               the file; after an error cuts it back to its last complete
+ *               record (salvage()).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "../util/hotpath.h"
+#include "../source/synth.h"
+
+/* A chunk handed to persistence, waiting for its memory to be reusable. */
+struct inflight {
+	struct dbuf_chunk chunk;
+};
+
+/* The reader thread's own state; nobody else reads it. */
+struct reader {
+	struct app *app;
+	struct inflight *ring;
+	unsigned ringsz, head, tail;
+	unsigned idle;          /* polls in a row that found nothing */
+	uint64_t flush_every;   /* ns: --flush-age */
+	uint64_t next_flush;    /* CLOCK_MONOTONIC ns of the next flush by age */
+	uint64_t sink;          /* --reader-work's result, kept from the optimiser */
+	bool failed;            /* DISCARDING: a fatal error happened */
+	bool tail_dirty;        /* bytes appended since the tail was last written */
+};
+
+/*
+ * A record's size is its original length: a synthetic block's is its
+ * captured length, a replayed packet's the length on the wire (which -s
+ * does not change), so the reader's counts match the writers' either way.
+ */
+static void count_rec(void *arg, const struct capfmt_rec *rec)
+{
+	struct reader_stats *rs = arg;
+	uint32_t len = rec->origlen;
+	counter_add(&rs->blocks, 1);
+	counter_add(&rs->block_bytes, len);
+	counter_add(&rs->size_count[len <= STATS_MAX_BLOCK ? len : STATS_MAX_BLOCK], 1);
+}
+
+static void count_lost(void *arg, const struct capfmt_rec *rec)
+{
+	struct reader_stats *rs = arg;
+	counter_add(&rs->lost_io_blocks, 1);
+	counter_add(&rs->lost_io_bytes, rec->origlen);
+}
+
+/* Releases, in order, the chunks whose memory persistence gave back. */
+static int reap(struct reader *rd, bool wait)
+{
+	void *cookies[64];
+	int n = persist_reap(rd->app->persist, cookies, 64, wait);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		struct inflight *f = cookies[i];
+		if (!f)
+			continue; /* the file header */
+		dbuf_reader_release(rd->app->db, &f->chunk);
+		rd->tail = (rd->tail + 1) % rd->ringsz;
+	}
+	return 0;
+}
+
+static void reader_fail(struct app *app, int err, const char *what)
+{
+	int zero = 0;
+	/* pairs with the acquire loads of io_error in wait_for_stop() and
+	 * report_run(): main sees the message */
+	snprintf(app->error_msg, sizeof(app->error_msg), "%s: %s: %s", app->o.output, what,
+		 strerror(-err));
+	atomic_compare_exchange_strong_explicit(&app->io_error, &zero, err, memory_order_release,
+						memory_order_relaxed);
+}
+
+/*
+ * After a write error: the file holds a valid prefix of durable bytes.  Cut
+ * it back to its last complete block and recount what is really in it.
+ */
+static void salvage(struct app *app, uint64_t durable)
+{
+	struct reader_stats *rs = app->rs;
+	int fd = open(app->o.output, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	uint64_t end = 0;
+
+	if (fd < 0)
+		return;
+	/*
+	 * The file is the truth: forget what we counted and count what is
+	 * there.  relaxed: the reader is these counters' only writer, and main
+	 * reads them after joining it.
+	 */
+	uint64_t counted_blocks = atomic_load_explicit(&rs->blocks, memory_order_relaxed);
+	uint64_t counted_bytes = atomic_load_explicit(&rs->block_bytes, memory_order_relaxed);
+	atomic_store_explicit(&rs->blocks, 0, memory_order_relaxed);
+	atomic_store_explicit(&rs->block_bytes, 0, memory_order_relaxed);
+	for (unsigned i = 0; i <= STATS_MAX_BLOCK; i++)
+		atomic_store_explicit(&rs->size_count[i], 0, memory_order_relaxed);
+	if (app->fmt->scan_fd(fd, durable, count_rec, rs, &end) == 0 && ftruncate(fd, (off_t)end) == 0)
+		fdatasync(fd);
+	close(fd);
+	atomic_store_explicit(&rs->file_bytes, end, memory_order_relaxed);
+	uint64_t now_blocks = atomic_load_explicit(&rs->blocks, memory_order_relaxed);
+	uint64_t now_bytes = atomic_load_explicit(&rs->block_bytes, memory_order_relaxed);
+	counter_add(&rs->lost_io_blocks, counted_blocks - now_blocks);
+	counter_add(&rs->lost_io_bytes, counted_bytes - now_bytes);
+}
+
+/* Gives back every chunk still in the ring, oldest first. */
+static void release_all(struct reader *rd)
+{
+	while (rd->tail != rd->head) {
+		dbuf_reader_release(rd->app->db, &rd->ring[rd->tail].chunk);
+		rd->tail = (rd->tail + 1) % rd->ringsz;
+	}
+}
+
+/*
+ * PERSISTING -> DISCARDING on a fatal write error: remember it, and give
+ * every held chunk back at once.  Persistence has nothing in flight after an
+ * error, so the memory is free; holding it would leave writers under the
+ * wait policy waiting for room forever.  err 0: nothing happened.
+ */
+static void reader_abort(struct reader *rd, int err)
+{
+	if (!err)
+		return;
+	reader_fail(rd->app, err, "write");
+	release_all(rd);
+	rd->failed = true;
+}
+
+/* PERSISTING or DISCARDING: a chunk was taken from the buffer. */
+static void take_chunk(struct reader *rd, const struct dbuf_chunk *c)
+{
+	struct app *app = rd->app;
+	struct reader_stats *rs = app->rs;
+
+	rd->idle = 0;
+	counter_add(&rs->chunks, 1);
+	counter_add(&rs->chunk_bytes, c->len);
+	if (rd->failed) {
+		/* Nothing reaches the file any more: count and recycle. */
+		app->fmt->walk(c->data, c->len, count_lost, rs, NULL);
+		dbuf_reader_release(app->db, c);
+		return;
+	}
+	app->fmt->walk(c->data, c->len, count_rec, rs, NULL);
+	counter_add(&rs->file_bytes, c->len);
+	struct inflight *f = &rd->ring[rd->head];
+	f->chunk = *c;
+	rd->head = (rd->head + 1) % rd->ringsz;
+	int err = persist_append(app->persist, c->data, c->len, (int)c->region, f);
+	if (err == 0)
+		err = reap(rd, false);
+	reader_abort(rd, err);
+	rd->tail_dirty = true;
+	if (app->o.reader_work)
+		rd->sink = synth_work(rd->sink + c->len, app->o.reader_work);
+}
+
+/*
+ * Nothing ready: collect completions, flush the buffer by age (and, idle
+ * with unwritten bytes, write the tail so data ages boundedly).
+ */
+static void nothing_ready(struct reader *rd)
+{
+	struct app *app = rd->app;
+
+	if (!rd->failed && rd->head != rd->tail)
+		reader_abort(rd, reap(rd, false));
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	if (now < rd->next_flush)
+		return;
+	dbuf_reader_flush(app->db);
+	counter_add(&app->rs->flushes, 1);
+	rd->next_flush = now + rd->flush_every;
+	if (!rd->failed && rd->tail_dirty && rd->idle > 0) {
+		int err = persist_write_tail(app->persist);
+		if (err == 0)
+			err = reap(rd, false);
+		reader_abort(rd, err);
+		rd->tail_dirty = false;
+	}
+}
+
+/*
+ * Back off: a short spin catches a writer finishing its commit, then
+ * yield, then sleep, so a stalled writer or an idle source never costs the
+ * reader a whole core.
+ */
+static void back_off(struct reader *rd)
+{
+	rd->idle++;
+	if (rd->idle < 64)
+		dbuf_cpu_relax();
+	else if (rd->idle < 128)
+		sched_yield();
+	else {
+		struct timespec ts = {0, rd->idle < 1024 ? 20000 : 200000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* FINISHING: the writers are gone and the buffer drained.  Finish the file. */
+static void finish(struct reader *rd)
+{
+	struct app *app = rd->app;
+	int err;
+
+	while (!rd->failed && rd->head != rd->tail)
+		reader_abort(rd, reap(rd, true));
+	/* Report before closing: close frees the handle. */
+	if (!rd->failed)
+		reader_abort(rd, persist_write_tail(app->persist));
+	persist_report(app->persist, &app->io);
+	/* The statistics get the capture's permissions: the same readers (its umask applied). */
+	struct stat out_st;
+	app->stats_mode = fstat(persist_fd(app->persist), &out_st) == 0 ? out_st.st_mode & 0777 : 0640;
+	err = persist_close(app->persist, &app->durable);
+	app->persist = NULL;
+	if (err && !rd->failed) {
+		reader_fail(app, err, "close");
+		app->io.error = err;
+		app->io.error_op = "close";
+	}
+	if (err || rd->failed) {
+		/* Release what is still held so the buffer is consistent. */
+		release_all(rd);
+		salvage(app, app->durable);
+	}
+}
+
+void *reader_main(void *argp)
+{
+	struct app *app = argp;
+	const struct dbcap_opts *o = &app->o;
+	struct reader rd = {.app = app};
+
+	/* One slot per buffer region is enough: the library never hands out more. */
+	rd.ringsz = dbuf_regions(app->db, NULL, 0) + o->io_depth + 64;
+	rd.ring = calloc(rd.ringsz, sizeof(*rd.ring));
+	rd.flush_every = (uint64_t)(o->flush_age * 1e9);
+	rd.next_flush = now_ns(CLOCK_MONOTONIC) + rd.flush_every;
+	if (!rd.ring) {
+		reader_fail(app, -ENOMEM, "reader");
+		rd.failed = true;
+	}
+	for (;;) {
+		struct dbuf_chunk c;
+		if (!rd.failed && (rd.head + 1) % rd.ringsz == rd.tail) {
+			/* Every slot holds a chunk in flight: wait for one. */
+			reader_abort(&rd, reap(&rd, true));
+			continue;
+		}
+		int r = dbuf_reader_next(app->db, &c);
+		if (r == 0) {
+			take_chunk(&rd, &c);
+			continue;
+		}
+		if (r == DBUF_ENODATA)
+			break;
+		nothing_ready(&rd);
+		back_off(&rd);
+	}
+	finish(&rd);
+	if (rd.sink == 42)
+		fputs("", stderr);
+	free(rd.ring);
+	return NULL;
+}

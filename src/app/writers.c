@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The writer threads: each produces blocks into its dbuf_writer until the
+ * stop flag, its quota (-c) or the end of its shard of the input.  The
+ * synthetic source builds pcapng records; replay copies the input's packets
+ * into pcap records.  The per-block path calls only static inline helpers
+ * (pcapng.h, pcap.h, hotpath.h, counter_add() in util/counter.h) and the buffer library,
+ * as it did before the program was split into files.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "../util/hotpath.h"
+#include "../format/pcap.h"
+#include "../format/pcapng.h"
+#include "../source/synth.h"
+
+/* Replay writers time the write of one packet in this many (write_latency_ns). */
+#define REPLAY_LATENCY_SAMPLE 16u
+
+/*
+ * Replay: the writer's shard of the input file, one pcap record per packet,
+ * built in place.  replay_next() reads the mapped file without a syscall;
+ * replay_wait() (--speed only) sleeps only when the next packet is due
+ * milliseconds ahead, never between reserve and commit.
+ */
+static void replay_writer(struct app *app, unsigned id)
+{
+	struct writer_stats *st = &app->ws[id];
+	struct dbuf_writer *w = dbuf_writer(app->db, id);
+	struct replay_cursor *cur = app->cursors[id];
+	const bool pace = app->o.speed > 0;
+	struct replay_pkt pk;
+
+	/* relaxed: stop carries no data, it only ends the loop (the join orders the rest) */
+	for (uint64_t seq = 0; !atomic_load_explicit(&app->stop, memory_order_relaxed); seq++) {
+		if (replay_next(cur, &pk, &st->replay) <= 0)
+			break;
+		/* A packet read is always handed over, even after a stop: read = filtered + generated. */
+		if (pace)
+			replay_wait(cur, &pk, app->start_mono_ns, &app->stop);
+		/*
+		 * The write latency of one packet in REPLAY_LATENCY_SAMPLE: two
+		 * clock reads cost as much as the rest of a small packet's write.
+		 */
+		bool timed = seq % REPLAY_LATENCY_SAMPLE == 0;
+		uint64_t t0 = timed ? now_ns(CLOCK_MONOTONIC) : 0;
+		void *rec;
+		int r = dbuf_reserve(w, (size_t)pcapf_rec_size(pk.caplen), &rec);
+		if (r == DBUF_OK) {
+			uint8_t *data = pcapf_rec_begin(rec, pk.sec, pk.frac, pk.caplen, pk.origlen);
+			memcpy(data, pk.data, pk.caplen);
+			dbuf_commit(w);
+			if (timed)
+				hist_record(&st->write_latency, now_ns(CLOCK_MONOTONIC) - t0);
+		} else {
+			counter_add(&st->dropped_bytes, pk.origlen);
+		}
+		counter_add(&st->generated, 1);
+		counter_add(&st->generated_bytes, pk.origlen);
+	}
+}
+
+/*
+ * The steady-state loop makes no syscall: clock_gettime goes through the
+ * vDSO, the buffer calls are lock-free, the statistics are plain stores.
+ * The one exception is sched_yield() inside dbuf_reserve() under the wait
+ * policy when every buffer is busy.  tests/e2e/no-syscalls.sh checks it.
+ */
+void *writer_main(void *argp)
+{
+	struct writer_arg *wa = argp;
+	struct app *app = wa->app;
+	const unsigned id = wa->id;
+	const struct dbcap_opts *o = &app->o;
+	struct writer_stats *st = &app->ws[id];
+	struct dbuf_writer *w = dbuf_writer(app->db, id);
+	const uint64_t quota = app->quota[id];
+	uint64_t sink = id;
+
+	/* relaxed: the thread id is a statistic on its own, nothing is published with it */
+	atomic_store_explicit(&st->tid, (int)syscall(SYS_gettid), memory_order_relaxed);
+	/* pairs with the release store of go in start_threads(): the setup is visible */
+	while (!atomic_load_explicit(&app->go, memory_order_acquire))
+		sched_yield();
+	if (app->replaying) {
+		replay_writer(app, id);
+		/*
+		 * The input's end stops the run: the last writer out wakes main
+		 * at once (a short file need not wait for main's next tick).
+		 * relaxed: a count, read in wait_for_stop() only to decide to
+		 * stop; the joins in stop_threads() order the writers' data.
+		 */
+		if (atomic_fetch_add_explicit(&app->writers_done, 1, memory_order_relaxed) + 1 ==
+		    app->o.writers)
+			pthread_kill(app->main_thread, SIGUSR1);
+		return NULL;
+	}
+
+	/* relaxed: stop carries no data, it only ends the loop (the join orders the rest) */
+	for (uint64_t seq = 0; !atomic_load_explicit(&app->stop, memory_order_relaxed); seq++) {
+		if (quota && seq >= quota)
+			break;
+		uint32_t len = synth_size(o->seed, id, seq, o->block_min, o->block_max);
+		uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+		void *rec;
+		int r = dbuf_reserve(w, pcapng_epb_size(len), &rec);
+		if (r == DBUF_OK) {
+			uint8_t *data = pcapng_epb_begin(rec, id, now_ns(CLOCK_REALTIME), len, len);
+			synth_fill(o->seed, id, seq, data, len);
+			pcapng_epb_end(rec, len);
+			dbuf_commit(w);
+			hist_record(&st->write_latency, now_ns(CLOCK_MONOTONIC) - t0);
+		} else {
+			/* Counted by reason inside the library; we add the bytes. */
+			counter_add(&st->dropped_bytes, len);
+		}
+		counter_add(&st->generated, 1);
+		counter_add(&st->generated_bytes, len);
+		if (o->writer_work)
+			sink = synth_work(sink, o->writer_work);
+	}
+	/* Keep the auxiliary work from being optimised away. */
+	if (sink == 42)
+		fputs("", stderr);
+	/* relaxed: a count for wait_for_stop(), see the replay case above */
+	atomic_fetch_add_explicit(&app->writers_done, 1, memory_order_relaxed);
+	return NULL;
+}
