@@ -50,6 +50,7 @@ struct app {
 	struct reader_stats *rs;            /* reader */
 	uint64_t *quota;                    /* main: blocks per writer under -c, 0 = none */
 	pthread_t *writer_threads, reader_thread;
+	bool reader_started;                /* main: reader_thread exists (it closes the file) */
 	struct writer_arg *args;            /* main: writer i's start argument */
 	pthread_t main_thread;              /* main: replay's last writer wakes it */
 	sigset_t sigs;                      /* main: the signals only main takes (sigtimedwait) */

@@ -152,6 +152,7 @@ static int create_threads(struct app *app)
 
 	if (err)
 		return -err;
+	app->reader_started = true;
 	pin_and_name(app->reader_thread, o->reader_cpu, "dbcap-reader");
 	for (unsigned i = 0; i < o->writers; i++) {
 		app->args[i].app = app;
@@ -234,7 +235,12 @@ static void stop_threads(struct app *app)
 		if (app->writer_threads[i])
 			pthread_join(app->writer_threads[i], NULL);
 	dbuf_close(app->db);
-	pthread_join(app->reader_thread, NULL);
+	if (app->reader_started) {
+		pthread_join(app->reader_thread, NULL);
+	} else {
+		/* No reader to drain and close the file: it holds the header alone. */
+		persist_close(app->persist, &app->durable);
+	}
 	if (app->progress)
 		fputs("\r\033[K", stderr); /* the progress line goes */
 }
