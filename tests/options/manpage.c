@@ -26,6 +26,17 @@ struct names {
 	char *key_opts[MAX_NAMES];
 };
 
+static void names_free(struct names *s)
+{
+	for (unsigned i = 0; s && i < s->nlongs; i++)
+		free(s->longs[i]);
+	for (unsigned i = 0; s && i < s->nkeys; i++) {
+		free(s->keys[i]);
+		free(s->key_opts[i]);
+	}
+	free(s);
+}
+
 static bool has(char *const *list, unsigned n, const char *name)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -217,5 +228,7 @@ int main(int argc, char **argv)
 	if (!t_failures)
 		t_log("ok: %u option tags, %u short options and %u keys documented", opts->nlongs,
 		      opts->nshorts, conf->nkeys);
+	names_free(opts);
+	names_free(conf);
 	return t_result();
 }
