@@ -34,7 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -250,9 +249,6 @@ static void finish(struct reader *rd)
 	if (!rd->failed)
 		reader_abort(rd, persist_write_tail(app->persist));
 	persist_report(app->persist, &app->io);
-	/* The statistics get the capture's permissions: the same readers (its umask applied). */
-	struct stat out_st;
-	app->stats_mode = fstat(persist_fd(app->persist), &out_st) == 0 ? out_st.st_mode & 0777 : 0640;
 	err = persist_close(app->persist, &app->durable);
 	app->persist = NULL;
 	if (err && !rd->failed) {
