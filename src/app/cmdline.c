@@ -36,7 +36,7 @@ static const char usage_text[] =
 	"             [--layout per-writer|shared|mutex] [--buffers K]\n"
 	"             [--buffer-size SIZE] [--on-full drop|wait]\n"
 	"             [--block-min N] [--block-max N] [--seed N]\n"
-	"             [--writer-work N] [--reader-work N] [--io-engine uring|pwrite]\n"
+	"             [--writer-work N] [--reader-work N] [--io-engine io_uring|pwrite]\n"
 	"             [--direct[=auto|on|off] | --buffered]\n"
 	"             [--sync[=auto|on|off] | --no-sync] [--io-depth N]\n"
 	"             [--flush-age SECONDS] [--stats FILE [--stats-interval SECONDS]]\n"

@@ -42,16 +42,17 @@ static const int on_full_values[] = {DBUF_ON_FULL_DROP, DBUF_ON_FULL_WAIT};
 const struct choices options__on_full_choices = {on_full_values, 2, on_full_name, NULL};
 
 /*
- * "uring" is the option's word (and run.config's); the statistics' run.io_engine
- * names the kernel interface, "io_uring", so that spelling is accepted too.
+ * The engine's one spelling is persist's, "io_uring" (the option, run.config
+ * and run.io_engine alike); "uring", the option's word before schema_version
+ * 4, is still accepted.
  */
 static const char *engine_name(int v)
 {
-	return v == IO_ENGINE_PWRITE ? "pwrite" : "uring";
+	return io_engine_name((enum io_engine)v);
 }
 
 static const int engine_values[] = {IO_ENGINE_URING, IO_ENGINE_PWRITE};
-static const struct alias engine_aliases[] = {{"io_uring", IO_ENGINE_URING}, {NULL, 0}};
+static const struct alias engine_aliases[] = {{"uring", IO_ENGINE_URING}, {NULL, 0}};
 const struct choices options__engine_choices = {engine_values, 2, engine_name, engine_aliases};
 
 /* --direct and --sync: both an enum io_toggle, spelled by persist's io_toggle_name(). */

@@ -173,7 +173,7 @@ extern const struct choices options__layout_choices, options__on_full_choices,
 	X(READER_WORK, reader_work, INT, G_SYNTHETIC, "reader_work", "reader-work", 0, "reader_work",\
 	  "0", 0, (.min = 0, .max = SETTINGS_MAX_WORK), " N",                \
 	  "work units per chunk read, 0..1000000 (default %D)")                                       \
-	X(IO_ENGINE, io_engine, ENUM, G_PERSIST, "io_engine", "io-engine", 0, "io_engine", "uring",  \
+	X(IO_ENGINE, io_engine, ENUM, G_PERSIST, "io_engine", "io-engine", 0, "io_engine", "io_uring",  \
 	  0, (.choices = &options__engine_choices), NULL,                                           \
 	  "how to write (default %D; pwrite when io_uring\n"                                     \
 	  "is not available)")                                                                      \

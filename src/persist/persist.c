@@ -847,6 +847,11 @@ int persist_write_tail(struct persist *p)
 
 /* ---- queries ------------------------------------------------------------- */
 
+const char *io_engine_name(enum io_engine e)
+{
+	return e == IO_ENGINE_PWRITE ? "pwrite" : "io_uring";
+}
+
 const char *io_toggle_name(enum io_toggle t)
 {
 	return t == IO_ON ? "on" : t == IO_OFF ? "off" : "auto";
@@ -874,7 +879,7 @@ int persist_fd(const struct persist *p)
 void persist_report(const struct persist *p, struct io_report *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->engine = p->uring ? "io_uring" : "pwrite";
+	r->engine = io_engine_name(p->uring ? IO_ENGINE_URING : IO_ENGINE_PWRITE);
 	r->fallback_reason = p->fallback_reason;
 	r->direct = p->direct;
 	r->sync = p->sync;

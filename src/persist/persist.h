@@ -46,6 +46,8 @@ enum io_toggle { IO_AUTO = -1, IO_OFF = 0, IO_ON = 1 };
 
 /* "auto", "off" or "on" (anything else: "auto"). */
 const char *io_toggle_name(enum io_toggle t);
+/* The engine's one spelling: "io_uring" or "pwrite" (the option, run.config and run.io_engine). */
+const char *io_engine_name(enum io_engine e);
 
 struct persist_opts {
 	const char *path;

@@ -147,14 +147,13 @@ static const char *config_str(const struct run_report *r, const char *key)
 
 /*
  * The engine before the persistence layer said which it opened: the one
- * asked for, in run.io_engine's spelling ("io_uring", not the option's
- * "uring").
+ * asked for (run.config and run.io_engine share persist's spelling).
  */
 static const char *planned_engine(const struct run_report *r)
 {
 	const char *e = config_str(r, "io_engine");
 
-	return e && strcmp(e, "pwrite") == 0 ? "pwrite" : "io_uring";
+	return e ? e : io_engine_name(IO_ENGINE_URING);
 }
 
 /* run.config: the program's values, in its order. */

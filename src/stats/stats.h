@@ -24,8 +24,9 @@
 /*
  * 2: replay mode (run.mode, run.input, read/filtered counts, protocols, sizes).
  * 3: run.sync_at_close, run.config.sync, writers[].naps.
+ * 4: run.config.io_engine spelled as run.io_engine ("io_uring", was "uring").
  */
-#define STATS_SCHEMA_VERSION 3
+#define STATS_SCHEMA_VERSION 4
 
 #define STATS_MAX_BLOCK 65535u /* block sizes are counted exactly up to this */
 

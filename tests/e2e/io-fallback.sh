@@ -24,7 +24,7 @@ verify out.pcapng s.json
 expect run.io_engine "$(jget s.json run.io_engine)" pwrite
 reason=$(jget s.json run.io_fallback_reason)
 [[ $reason != null && -n $reason ]] || fail "run.io_fallback_reason is $reason, want a reason"
-expect run.config.io_engine "$(jget s.json run.config.io_engine)" uring
+expect run.config.io_engine "$(jget s.json run.config.io_engine)" io_uring
 expect run.registered_buffers "$(jget s.json run.registered_buffers)" false
 check_io_fields s.json
 

@@ -467,12 +467,12 @@ static void test_overrides(void)
 	CHECK_INT(o.ncpus, 0);
 	options_free(&o);
 
-	/* io_uring, run.io_engine's spelling, is uring too, in both places. */
-	CHECK_INT(parse(&o, "-w", "x", "--io-engine", "pwrite", "--io-engine", "io_uring", NULL), 0);
+	/* io_uring is the engine's one spelling; uring, the old one, still means it, in both places. */
+	CHECK_INT(parse(&o, "-w", "x", "--io-engine", "pwrite", "--io-engine", "uring", NULL), 0);
 	CHECK_STR(captured, "");
 	CHECK_INT(o.io_engine, IO_ENGINE_URING);
 	options_free(&o);
-	cfg = write_config("engine.json", "{\"io_engine\": \"io_uring\", \"output\": \"o\"}");
+	cfg = write_config("engine.json", "{\"io_engine\": \"uring\", \"output\": \"o\"}");
 	CHECK_INT(parse(&o, "--config", cfg, "--io-engine", "pwrite", NULL), 0);
 	CHECK_INT(o.io_engine, IO_ENGINE_PWRITE);
 	options_free(&o);
@@ -592,7 +592,7 @@ static void test_cli_errors(void)
 		 "dbcap: --reader-cpu: 1024 is out of range (0..1023, or -1 for automatic)"},
 		{{"--layout", "ring"}, "dbcap: --layout: \"ring\" is not one of per-writer, shared, mutex"},
 		{{"--on-full", "block"}, "dbcap: --on-full: \"block\" is not one of drop, wait"},
-		{{"--io-engine", "aio"}, "dbcap: --io-engine: \"aio\" is not one of uring, pwrite"},
+		{{"--io-engine", "aio"}, "dbcap: --io-engine: \"aio\" is not one of io_uring, pwrite"},
 		{{"--direct=yes"}, "dbcap: --direct: \"yes\" is not one of auto, on, off"},
 		{{"--duration", "0x"},
 		 "dbcap: --duration: \"0x\" is not a number of seconds (seconds > 0 and <= 1e9, or 0 for none)"},

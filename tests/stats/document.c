@@ -75,7 +75,7 @@ static void test_run_and_config(const cJSON *d)
 	CHECK_EQ(jnum(d, "run.config.block_max_bytes"), 5000);
 	CHECK_EQ(jnum(d, "run.config.writer_work"), 7);
 	CHECK_EQ(jnum(d, "run.config.reader_work"), 0);
-	CHECK_STR(jstr(d, "run.config.io_engine"), "uring");
+	CHECK_STR(jstr(d, "run.config.io_engine"), "io_uring");
 	CHECK_STR(jstr(d, "run.config.direct"), "auto");
 	CHECK_STR(jstr(d, "run.config.sync"), "auto");
 	CHECK_EQ(jnum(d, "run.config.io_depth"), 8);
