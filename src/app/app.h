@@ -78,6 +78,9 @@ struct app {
 	uint64_t start_mono_ns;             /* main, before go: pacing's origin */
 };
 
+/* Replay's last writer wakes main with it (SIGUSR1 is the user's: statistics now). */
+#define DBCAP_SIG_WAKE SIGRTMIN
+
 /* writers.c: writer thread wa->id's body (argp: a struct writer_arg). */
 void *writer_main(void *argp);
 
@@ -108,6 +111,8 @@ void input_close(struct app *app);
  */
 double elapsed(const struct app *app);
 int report_write(struct app *app, bool final, const char *stop_reason, const char *error);
+/* SIGUSR1: the statistics document now (not final) and the summary line; the run goes on. */
+void report_now(struct app *app);
 void report_progress(struct app *app, double t, uint64_t *last_pkts, uint64_t *last_bytes,
 		     double *last_t);
 

@@ -44,15 +44,52 @@ static int parse(struct app *app, int argc, char **argv)
 	return PARSED;
 }
 
-/* Signals go to main alone (sigtimedwait); the threads inherit the mask. */
+/*
+ * Signals go to main alone (sigtimedwait); the threads inherit the mask.
+ * What each does (dbcap(1), SIGNALS):
+ *   SIGINT, SIGTERM, SIGHUP, SIGQUIT  stop the run cleanly: the writers stop,
+ *                                     the reader writes what they committed,
+ *                                     the final statistics.  SIGHUP is left
+ *                                     ignored where dbcap was started with it
+ *                                     ignored (nohup), as tcpdump does
+ *   SIGUSR1                           the statistics now, and the summary line
+ *   DBCAP_SIG_WAKE                    replay's last writer: look now
+ *   SIGPIPE, SIGXFSZ                  ignored: a write to a closed pipe or past
+ *                                     RLIMIT_FSIZE fails with EPIPE or EFBIG,
+ *                                     which is reported, instead of killing
+ *                                     dbcap with nothing said
+ */
 static void block_signals(struct app *app)
 {
+	static const int stop_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	struct sigaction hup;
+
 	sigemptyset(&app->sigs);
-	sigaddset(&app->sigs, SIGINT);
-	sigaddset(&app->sigs, SIGTERM);
+	for (size_t i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
+		sigaddset(&app->sigs, stop_sigs[i]);
+	/*
+	 * A blocked signal is queued even when its action is "ignore", so
+	 * sigtimedwait() would take a SIGHUP that nohup asked to ignore.
+	 */
+	if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler == SIG_IGN)
+		sigdelset(&app->sigs, SIGHUP);
 	sigaddset(&app->sigs, SIGUSR1);
+	sigaddset(&app->sigs, DBCAP_SIG_WAKE);
 	app->main_thread = pthread_self();
 	pthread_sigmask(SIG_BLOCK, &app->sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+}
+
+static const char *signal_name(int sig)
+{
+	switch (sig) {
+	case SIGINT: return "SIGINT";
+	case SIGTERM: return "SIGTERM";
+	case SIGHUP: return "SIGHUP";
+	case SIGQUIT: return "SIGQUIT";
+	default: return "a signal";
+	}
 }
 
 /* The buffer, as the options say.  0 or the exit status, after a message. */
@@ -201,9 +238,11 @@ static const char *wait_for_stop(struct app *app)
 		struct timespec tick = {0, 50 * 1000 * 1000};
 		int sig = sigtimedwait(&app->sigs, NULL, &tick);
 		if (sig == SIGUSR1)
-			sig = 0; /* replay's writers are done: look now */
+			report_now(app);
+		if (sig == SIGUSR1 || sig == DBCAP_SIG_WAKE)
+			sig = 0; /* look now: replay's writers may be done */
 		if (sig > 0) {
-			snprintf(reason, sizeof(reason), "signal %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+			snprintf(reason, sizeof(reason), "signal %s", signal_name(sig));
 			return reason;
 		}
 		/* pairs with the release CAS in reader_fail() */

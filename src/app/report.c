@@ -67,7 +67,9 @@ static int print_stats(const struct run_report *r)
 	return err;
 }
 
-int report_write(struct app *app, bool final, const char *stop_reason, const char *error)
+/* The document where --stats says, and the summary line when asked.  0 or -errno. */
+static int report(struct app *app, bool final, bool summary, const char *stop_reason,
+		  const char *error)
 {
 	struct dbuf_writer_stats *lib = calloc(app->o.writers, sizeof(*lib));
 	struct run_report r;
@@ -85,10 +87,21 @@ int report_write(struct app *app, bool final, const char *stop_reason, const cha
 	if (err)
 		fprintf(stderr, "dbcap: %s: cannot write statistics: %s\n", app->o.stats_path,
 			strerror(-err));
-	if (final && !app->o.quiet)
+	if (summary)
 		stats_print_summary(&r);
 	free(lib);
 	return err;
+}
+
+int report_write(struct app *app, bool final, const char *stop_reason, const char *error)
+{
+	return report(app, final, final && !app->o.quiet, stop_reason, error);
+}
+
+void report_now(struct app *app)
+{
+	/* Asked for by a signal: the summary even under -q, as tcpdump prints its counts. */
+	report(app, false, true, NULL, NULL);
 }
 
 /*

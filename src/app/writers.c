@@ -100,7 +100,7 @@ void *writer_main(void *argp)
 		 */
 		if (atomic_fetch_add_explicit(&app->writers_done, 1, memory_order_relaxed) + 1 ==
 		    app->o.writers)
-			pthread_kill(app->main_thread, SIGUSR1);
+			pthread_kill(app->main_thread, DBCAP_SIG_WAKE);
 		return NULL;
 	}
 

@@ -429,6 +429,17 @@ int replay_open(struct replay *rp, const struct replay_opts *o, char *msg, size_
 	memset(rp, 0, sizeof(*rp));
 	rp->o = *o;
 	/*
+	 * A FIFO or a device is refused before anything opens it: open() of a
+	 * FIFO waits for a writer, deaf to SIGINT (main blocks it to take it with
+	 * sigtimedwait()), and the input is mapped, which only a file can be.
+	 * stat() does not block; what it cannot see (a missing file) libpcap
+	 * names below.
+	 */
+	if (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		input_msg(msg, msglen, o->path, "not a regular file (dbcap replays files only)");
+		return REPLAY_BAD_INPUT;
+	}
+	/*
 	 * libpcap first, by name: its checks and its words for a missing,
 	 * unreadable or invalid file are the ones tcpdump users know.
 	 */

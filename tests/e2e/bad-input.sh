@@ -139,6 +139,13 @@ stats-readonly-dir)
 	stats=(--stats ro/s.json) words=('--stats ro/s.json' 'Read-only file system')
 	;;
 stats-stdout-interval) stats=(--stats - --stats-interval 1) words=('--stats -' '--stats-interval') ;;
+input-fifo)
+	# open() of a FIFO waits for a writer, deaf to SIGINT: refused at once instead.
+	want_rc=1
+	mkfifo in.pcap
+	RUN_TIMEOUT=10
+	args=(-r in.pcap -w o.pcap) words=('in.pcap' 'not a regular file')
+	;;
 config-unknown-key) printf '{ "writers": 2, "writerz": 2 }\n' >c.json; words=('c.json' 'writerz') ;;
 config-wrong-type) printf '{ "writers": "two" }\n' >c.json; words=('c.json' '"writers"') ;;
 config-range) printf '{ "buffers": 1 }\n' >c.json; words=('c.json' '"buffers"' '1') ;;

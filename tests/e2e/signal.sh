@@ -1,19 +1,32 @@
 #!/bin/bash
-# SIGINT or SIGTERM in the middle of a run stops it cleanly: exit 0, final stats, a verified file.
-# usage: signal.sh DBCAP VERIFY INT|TERM
+# A stop signal in the middle of a run stops it cleanly: exit 0, final stats, a verified file; under nohup SIGHUP is ignored.
+# usage: signal.sh DBCAP VERIFY INT|TERM|HUP|QUIT|HUP-nohup
+#   HUP-nohup: dbcap runs under nohup(1); SIGHUP must not stop it, then SIGTERM does.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 DBCAP=$1 VERIFY=$2 SIG=$3
 need "$PYTHON"
 e2e_init
 
+nohup=()
+if [[ $SIG == HUP-nohup ]]; then
+	need nohup
+	nohup=(nohup)
+fi
 # --block-max 2000: a second at full speed stays a few hundred MB.
-"$DBCAP" -w out.pcapng --duration 30 --block-max 2000 --stats s.json -q >dbcap.out 2>dbcap.err &
+"${nohup[@]}" "$DBCAP" -w out.pcapng --duration 30 --block-max 2000 --stats s.json -q \
+	>dbcap.out 2>dbcap.err &
 pid=$!
 PIDS+=("$pid")
 # The header is written after the signals are blocked: from then on they are handled.
 wait_for_file out.pcapng 60
 sleep 1
+if [[ $SIG == HUP-nohup ]]; then
+	kill -s HUP "$pid" || fail "dbcap exited before SIGHUP"
+	sleep 1
+	kill -0 "$pid" 2>/dev/null || fail "dbcap under nohup ended on SIGHUP"
+	SIG=TERM
+fi
 kill -s "$SIG" "$pid" || fail "dbcap exited before the signal"
 sent=$(date +%s%N)
 for ((i = 0; i < 3000; i++)); do
