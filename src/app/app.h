@@ -69,6 +69,8 @@ struct app {
 	_Atomic bool stop;                  /* main: writers stop producing */
 	_Atomic unsigned writers_done;      /* writers: count of finished writers */
 	_Atomic int io_error;               /* reader: first fatal I/O error (-errno) */
+	_Atomic bool writers_joined;        /* main: every writer returned; the drain may end */
+	_Atomic bool abort_drain;           /* main: a second stop signal: write nothing more */
 
 	unsigned stats_mode;                /* main, before the threads: the capture's permission bits */
 	struct io_report io;                /* reader, read by main after the join */

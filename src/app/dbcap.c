@@ -26,6 +26,9 @@
 /* Yields in one wait before an oversubscribed writer naps (dbuf.h, yield_limit). */
 #define DBCAP_YIELD_LIMIT 8u
 
+/* How long a stop waits for the writers to return before it closes the buffer. */
+#define STOP_GRACE_NS (500 * 1000 * 1000ull)
+
 /* parse()'s "go on": not an exit status. */
 #define PARSED (-1)
 
@@ -265,17 +268,63 @@ static const char *wait_for_stop(struct app *app)
 	}
 }
 
-/* Writers first, then the reader drains every committed byte and closes the file. */
+/* Stop: a second stop signal while stopping.  SIGUSR1 still reports. */
+static bool stop_signal(struct app *app, long wait_ns)
+{
+	struct timespec tick = {0, wait_ns};
+	int sig = sigtimedwait(&app->sigs, NULL, &tick);
+
+	if (sig == SIGUSR1)
+		report_now(app);
+	return sig > 0 && sig != SIGUSR1 && sig != DBCAP_SIG_WAKE;
+}
+
+/*
+ * The stop, in a bounded time however many writers share the cores:
+ *
+ *  1. The stop flag; the writers finish the block in hand and return.  If
+ *     they have not all returned within STOP_GRACE_NS (or a second stop
+ *     signal comes), dbuf_close(): a writer still waiting for room gives up
+ *     its block at once (counted as dropped, reason closed) instead of
+ *     waiting for the reader.  With many writers napping on few cores the
+ *     reader got too little of them to make that room (128 writers on 2
+ *     cores did not stop in minutes).  Committed blocks stay for the reader.
+ *  2. Join the writers; then tell the reader that none is left, so that the
+ *     buffer's "closed and drained" is final (dbuf.h: the writers must have
+ *     returned before the reader's last ENODATA counts).
+ *  3. Wait for the reader to write what was committed and close the file,
+ *     taking signals meanwhile: a second stop signal cuts the drain short
+ *     (what is still in the buffer is counted as dropped, reason aborted;
+ *     what was handed to the kernel is written).
+ */
 static void stop_threads(struct app *app)
 {
+	unsigned started = 0;
+	uint64_t give_up = now_ns(CLOCK_MONOTONIC) + STOP_GRACE_NS;
+
+	for (unsigned i = 0; i < app->o.writers; i++)
+		started += app->writer_threads[i] != 0;
 	/* relaxed: see the loops in writer_main() and replay_writer(); the joins order the rest */
 	atomic_store_explicit(&app->stop, true, memory_order_relaxed);
+	/* relaxed: only decides how long to wait; the joins below order the data */
+	while (atomic_load_explicit(&app->writers_done, memory_order_relaxed) < started &&
+	       now_ns(CLOCK_MONOTONIC) < give_up && !stop_signal(app, 10 * 1000 * 1000))
+		;
+	dbuf_close(app->db);
 	for (unsigned i = 0; i < app->o.writers; i++)
 		if (app->writer_threads[i])
 			pthread_join(app->writer_threads[i], NULL);
-	dbuf_close(app->db);
+	/* pairs with the acquire load in reader_main(): the writers' last commits happened before */
+	atomic_store_explicit(&app->writers_joined, true, memory_order_release);
 	if (app->reader_started) {
-		pthread_join(app->reader_thread, NULL);
+		while (pthread_tryjoin_np(app->reader_thread, NULL) != 0) {
+			if (stop_signal(app, 20 * 1000 * 1000)) {
+				/* relaxed: a request with no data; the join orders what the reader did */
+				atomic_store_explicit(&app->abort_drain, true, memory_order_relaxed);
+				fputs("dbcap: stopping now: what is not written yet is counted as dropped "
+				      "(aborted)\n", stderr);
+			}
+		}
 	} else {
 		/* No reader to drain and close the file: it holds the header alone. */
 		persist_close(app->persist, &app->durable);

@@ -14,7 +14,8 @@
  * The states and what moves between them:
  *
  *   PERSISTING --a fatal write error (reader_abort())--> DISCARDING
- *   PERSISTING or DISCARDING --DBUF_ENODATA (closed and drained)--> FINISHING
+ *   PERSISTING --a second stop signal (app.abort_drain)--> ABORTING
+ *   any of them --DBUF_ENODATA (closed and drained, writers joined)--> FINISHING
  *
  *   PERSISTING  Each chunk is counted, appended and kept in the ring.  With
  *               the ring full the reader first waits for a completion.
@@ -23,6 +24,10 @@
  *   DISCARDING  (rd.failed) The ring was emptied at once; each chunk taken
  *               is counted as lost to the error and released, so writers
  *               under the wait policy never wait for room forever.
+ *   ABORTING    (rd.aborted) The writers are gone and main wants out now:
+ *               what was handed to persistence is still written, each chunk
+ *               still in the buffer is counted as dropped (aborted) and
+ *               released unwritten.
  *   FINISHING   Waits for every write in flight, writes the tail, closes
  *               the file; after an error cuts it back to its last complete
  *               record (salvage()).
@@ -56,6 +61,7 @@ struct reader {
 	uint64_t next_flush;    /* CLOCK_MONOTONIC ns of the next flush by age */
 	uint64_t sink;          /* --reader-work's result, kept from the optimiser */
 	bool failed;            /* DISCARDING: a fatal error happened */
+	bool aborted;           /* ABORTING: a second stop signal */
 	bool tail_dirty;        /* bytes appended since the tail was last written */
 };
 
@@ -78,6 +84,13 @@ static void count_lost(void *arg, const struct capfmt_rec *rec)
 	struct reader_stats *rs = arg;
 	counter_add(&rs->lost_io_blocks, 1);
 	counter_add(&rs->lost_io_bytes, rec->origlen);
+}
+
+static void count_aborted(void *arg, const struct capfmt_rec *rec)
+{
+	struct reader_stats *rs = arg;
+	counter_add(&rs->lost_abort_blocks, 1);
+	counter_add(&rs->lost_abort_bytes, rec->origlen);
 }
 
 /* Releases, in order, the chunks whose memory persistence gave back. */
@@ -174,9 +187,9 @@ static void take_chunk(struct reader *rd, const struct dbuf_chunk *c)
 	rd->idle = 0;
 	counter_add(&rs->chunks, 1);
 	counter_add(&rs->chunk_bytes, c->len);
-	if (rd->failed) {
+	if (rd->failed || rd->aborted) {
 		/* Nothing reaches the file any more: count and recycle. */
-		app->fmt->walk(c->data, c->len, count_lost, rs, NULL);
+		app->fmt->walk(c->data, c->len, rd->failed ? count_lost : count_aborted, rs, NULL);
 		dbuf_reader_release(app->db, c);
 		return;
 	}
@@ -285,12 +298,20 @@ void *reader_main(void *argp)
 			reader_abort(&rd, reap(&rd, true));
 			continue;
 		}
+		/*
+		 * Loaded before the poll: if every writer had returned before it,
+		 * "closed and drained" is final.  pairs with the release store in
+		 * stop_threads(), after the joins.
+		 */
+		bool joined = atomic_load_explicit(&app->writers_joined, memory_order_acquire);
+		/* relaxed: a request; nothing is read on the strength of it */
+		rd.aborted |= atomic_load_explicit(&app->abort_drain, memory_order_relaxed);
 		int r = dbuf_reader_next(app->db, &c);
 		if (r == 0) {
 			take_chunk(&rd, &c);
 			continue;
 		}
-		if (r == DBUF_ENODATA)
+		if (r == DBUF_ENODATA && joined)
 			break;
 		nothing_ready(&rd);
 		back_off(&rd);

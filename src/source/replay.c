@@ -432,10 +432,10 @@ int replay_open(struct replay *rp, const struct replay_opts *o, char *msg, size_
 	 * A FIFO or a device is refused before anything opens it: open() of a
 	 * FIFO waits for a writer, deaf to SIGINT (main blocks it to take it with
 	 * sigtimedwait()), and the input is mapped, which only a file can be.
-	 * stat() does not block; what it cannot see (a missing file) libpcap
-	 * names below.
+	 * stat() does not block; what it leaves (a missing file, a directory,
+	 * which does not block) libpcap names below, in tcpdump's words.
 	 */
-	if (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+	if (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
 		input_msg(msg, msglen, o->path, "not a regular file (dbcap replays files only)");
 		return REPLAY_BAD_INPUT;
 	}

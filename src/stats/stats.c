@@ -33,6 +33,7 @@ const char *const drop_reason_names[DROP_REASONS] = {
 	[DROP_ZERO] = "zero",
 	[DROP_CLOSED] = "closed",
 	[DROP_IO_ERROR] = "io_error",
+	[DROP_ABORTED] = "aborted",
 };
 
 /* Loads another thread's counter; see the comment at the top of the file. */
@@ -263,6 +264,8 @@ static void sum_totals(const struct run_report *r, struct totals *t)
 		t->file_bytes = ld(&r->reader->file_bytes);
 		t->drop[DROP_IO_ERROR] = ld(&r->reader->lost_io_blocks);
 		t->dropped_bytes += ld(&r->reader->lost_io_bytes);
+		t->drop[DROP_ABORTED] = ld(&r->reader->lost_abort_blocks);
+		t->dropped_bytes += ld(&r->reader->lost_abort_bytes);
 	}
 	for (unsigned i = 0; i < DROP_REASONS; i++)
 		t->dropped += t->drop[i];

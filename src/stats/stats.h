@@ -24,7 +24,8 @@
 /*
  * 2: replay mode (run.mode, run.input, read/filtered counts, protocols, sizes).
  * 3: run.sync_at_close, run.config.sync, writers[].naps.
- * 4: run.config.io_engine spelled as run.io_engine ("io_uring", was "uring").
+ * 4: run.config.io_engine spelled as run.io_engine ("io_uring", was "uring");
+ *    totals.dropped.aborted.
  */
 #define STATS_SCHEMA_VERSION 4
 
@@ -53,6 +54,7 @@ enum drop_reason {
 	DROP_ZERO,     /* library drop_zero */
 	DROP_CLOSED,   /* library drop_closed */
 	DROP_IO_ERROR, /* committed to the buffer but not in the file (e.g. ENOSPC) */
+	DROP_ABORTED,  /* committed, not yet written when a second stop signal cut the drain short */
 	DROP_REASONS
 };
 extern const char *const drop_reason_names[DROP_REASONS]; /* "full", "too_big", ... */
@@ -66,6 +68,8 @@ struct reader_stats {
 	_Atomic uint64_t file_bytes;                /* reader: bytes in the file incl. headers */
 	_Atomic uint64_t lost_io_blocks;            /* reader: committed but lost to an I/O error */
 	_Atomic uint64_t lost_io_bytes;
+	_Atomic uint64_t lost_abort_blocks;         /* reader: committed, left unwritten by an abort */
+	_Atomic uint64_t lost_abort_bytes;
 	_Atomic uint64_t size_count[STATS_MAX_BLOCK + 1]; /* reader: persisted blocks by payload size */
 	struct hist persist_latency;                /* reader: ns from chunk taken to data written */
 	_Atomic uint64_t flushes;                   /* reader: age flushes */
