@@ -108,6 +108,18 @@ static int check_json(const struct setting *k, const cJSON *item, struct value *
 	case KIND_SECONDS:
 	case KIND_FACTOR:
 		if (cJSON_IsNumber(item)) {
+			/*
+			 * cJSON reads every number as a double: above 2^53 an
+			 * integer may already be rounded ("seed": 2^53 + 1 reads
+			 * as 2^53).  Refuse it rather than run with another value.
+			 */
+			if ((k->kind == KIND_INT || k->kind == KIND_SIZE) &&
+			    fabs(item->valuedouble) >= 9007199254740992.0) {
+				say(err, n, "%.0f is at or beyond 2^53, where a JSON number is not exact%s",
+				    item->valuedouble,
+				    (k->flags & F_JSON_STRING) ? ": write it as a string" : "");
+				return -1;
+			}
 			number_text(item->valuedouble, text, sizeof(text));
 			return options__check_text(k, text, v, err, n);
 		}

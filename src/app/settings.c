@@ -260,8 +260,12 @@ static int check_seconds(const struct setting *k, const char *text, struct value
 	char *end;
 	double d;
 
-	/* strtod() skips blanks and takes "inf" and "nan": none is a time. */
-	if (!((*text >= '0' && *text <= '9') || *text == '.' || *text == '-' || *text == '+'))
+	/*
+	 * strtod() skips blanks and takes "inf", "nan" and hexadecimal floats
+	 * ("0x0.4p0"): none is the decimal number --help promises.
+	 */
+	if (!((*text >= '0' && *text <= '9') || *text == '.' || *text == '-' || *text == '+') ||
+	    strpbrk(text, "xX"))
 		goto not_a_number;
 	errno = 0;
 	d = strtod(text, &end);

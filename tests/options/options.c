@@ -596,6 +596,11 @@ static void test_cli_errors(void)
 		{{"--direct=yes"}, "dbcap: --direct: \"yes\" is not one of auto, on, off"},
 		{{"--duration", "0x"},
 		 "dbcap: --duration: \"0x\" is not a number of seconds (seconds > 0 and <= 1e9, or 0 for none)"},
+		/* strtod() would read a hexadecimal float: the help promises decimal seconds. */
+		{{"--duration", "0x0.4p0"},
+		 "dbcap: --duration: \"0x0.4p0\" is not a number of seconds (seconds > 0 and <= 1e9, or 0 for none)"},
+		{{"--speed", "0X1p1"},
+		 "dbcap: --speed: \"0X1p1\" is not a number (a multiplier > 0 and <= 1e9, or 0 for top speed)"},
 		{{"--duration", "inf"},
 		 "dbcap: --duration: \"inf\" is not a number of seconds (seconds > 0 and <= 1e9, or 0 for none)"},
 		{{"--duration", "-1"},
@@ -686,6 +691,9 @@ static void test_config_errors(void)
 		{"{\"layout\": \"ring\"}", "key \"layout\": \"ring\" is not one of per-writer, shared, mutex"},
 		{"{\"buffers\": \"4\"}", "key \"buffers\": expected a number (2..64)"},
 		{"{\"buffers\": 2.5}", "key \"buffers\": \"2.5\" is not an integer (2..64)"},
+		/* A JSON number above 2^53 may already be rounded: refused, not run with another seed. */
+		{"{\"seed\": 9007199254740993}",
+		 "key \"seed\": 9007199254740992 is at or beyond 2^53, where a JSON number is not exact: write it as a string"},
 		{"{\"buffers\": 2, \"buffers\": 3}", "key \"buffers\": given twice"},
 		{"{\"force\": 1}", "key \"force\": expected true or false"},
 		{"{\"output\": 5}", "key \"output\": expected a file name (a string) or null"},
