@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "memcheck.h"
 #include "paths.h"
 #include "../util/hotpath.h"
 
@@ -101,6 +102,8 @@ static int create_buffer(struct app *app)
 	const struct dbcap_opts *o = &app->o;
 	struct dbuf_config bc;
 
+	if (limits_check_memory(o))
+		return 1;
 	dbuf_config_init(&bc);
 	bc.layout = o->layout;
 	bc.writers = o->writers;
