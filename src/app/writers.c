@@ -28,24 +28,23 @@
 /*
  * Replay: the writer's shard of the input file, one pcap record per packet,
  * built in place.  replay_next() reads the mapped file without a syscall;
- * replay_wait() (--speed only) sleeps only when the next packet is due
- * milliseconds ahead, never between reserve and commit.
+ * Under --speed, replay_next() itself waits for the packet's time (it
+ * sleeps only when the packet is due milliseconds ahead), never between
+ * reserve and commit; a stop during that wait leaves the packet unread.
  */
 static void replay_writer(struct app *app, unsigned id)
 {
 	struct writer_stats *st = &app->ws[id];
 	struct dbuf_writer *w = dbuf_writer(app->db, id);
 	struct replay_cursor *cur = app->cursors[id];
-	const bool pace = app->o.speed > 0;
 	struct replay_pkt pk;
 
+	replay_cursor_pace(cur, app->start_mono_ns, &app->stop);
 	/* relaxed: stop carries no data, it only ends the loop (the join orders the rest) */
 	for (uint64_t seq = 0; !atomic_load_explicit(&app->stop, memory_order_relaxed); seq++) {
 		if (replay_next(cur, &pk, &st->replay) <= 0)
 			break;
 		/* A packet read is always handed over, even after a stop: read = filtered + generated. */
-		if (pace)
-			replay_wait(cur, &pk, app->start_mono_ns, &app->stop);
 		/*
 		 * The write latency of one packet in REPLAY_LATENCY_SAMPLE: two
 		 * clock reads cost as much as the rest of a small packet's write.

@@ -66,6 +66,8 @@ struct replay_cursor {
 	uint64_t matched;     /* -c: packets that passed the filter, every shard counted */
 	int state;            /* 0 reading, 1 at the end, -1 failed */
 	bool counted;         /* stopped because -c packets passed the filter */
+	uint64_t pace_start;  /* --speed: CLOCK_MONOTONIC ns of the first packet's due time */
+	const _Atomic bool *stop; /* --speed: ends a wait (NULL: no pacing) */
 	char err[PCAP_ERRBUF_SIZE];
 };
 
@@ -273,6 +275,50 @@ static bool passes(const struct replay *rp, const struct rec *r)
 	return pcap_offline_filter(rp->prog, &h, r->data) != 0;
 }
 
+/*
+ * --speed: waits until a packet with time stamp ts_ns is due (replay.h,
+ * replay_cursor_pace()).  true when it is due (at once when it is late),
+ * false when *c->stop came first.
+ */
+static bool pace(const struct replay_cursor *c, int64_t ts_ns)
+{
+	const struct replay *rp = c->rp;
+	double rel, wait;
+	uint64_t due;
+
+	if (ts_ns <= rp->first_ts_ns)
+		return true;
+	rel = (double)(ts_ns - rp->first_ts_ns);
+	wait = rel / rp->o.speed;
+	/* Beyond about 30 years: as good as never (a stop still ends the wait). */
+	due = c->pace_start + (wait < 1e18 ? (uint64_t)wait : UINT64_C(1000000000000000000));
+	for (;;) {
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+
+		if (now >= due)
+			return true;
+		/* relaxed: stop only ends the wait, it publishes nothing */
+		if (atomic_load_explicit(c->stop, memory_order_relaxed))
+			return false;
+		if (due - now > PACE_SPIN_NS) {
+			/*
+			 * Nothing to write for a while: sleep, but wake early
+			 * enough to spin the last stretch on the clock.
+			 */
+			uint64_t nap = due - now - PACE_SPIN_NS / 2;
+			struct timespec ts;
+
+			if (nap > PACE_SLICE_NS)
+				nap = PACE_SLICE_NS;
+			ts.tv_sec = 0;
+			ts.tv_nsec = (long)nap;
+			nanosleep(&ts, NULL);
+		} else {
+			dbuf_cpu_relax();
+		}
+	}
+}
+
 int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct replay_counts *st)
 {
 	const struct replay *rp = c->rp;
@@ -301,9 +347,15 @@ int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct replay_co
 				c->matched++;
 			continue;
 		}
+		bool pass = passes(rp, &r);
+		/* Waited for before it counts as read: a stop during the wait leaves it unread. */
+		if (pass && c->stop && !pace(c, to_ns(r.sec, r.frac, rp->nano))) {
+			c->state = 1;
+			break;
+		}
 		counter_add(&st->read, 1);
 		counter_add(&st->read_bytes, r.origlen);
-		if (!passes(rp, &r)) {
+		if (!pass) {
 			counter_add(&st->filtered, 1);
 			counter_add(&st->filtered_bytes, r.origlen);
 			continue;
@@ -322,44 +374,10 @@ int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct replay_co
 	return c->state < 0 ? -1 : 0;
 }
 
-void replay_wait(const struct replay_cursor *c, const struct replay_pkt *pk, uint64_t start_ns,
-		 const _Atomic bool *stop)
+void replay_cursor_pace(struct replay_cursor *c, uint64_t start_ns, const _Atomic bool *stop)
 {
-	const struct replay *rp = c->rp;
-	double rel, wait;
-	uint64_t due;
-
-	if (!(rp->o.speed > 0) || pk->ts_ns <= rp->first_ts_ns)
-		return;
-	rel = (double)(pk->ts_ns - rp->first_ts_ns);
-	wait = rel / rp->o.speed;
-	/* Beyond about 30 years: as good as never (a stop still ends the wait). */
-	due = start_ns + (wait < 1e18 ? (uint64_t)wait : UINT64_C(1000000000000000000));
-	for (;;) {
-		uint64_t now = now_ns(CLOCK_MONOTONIC);
-
-		if (now >= due)
-			return;
-		/* relaxed: stop only ends the wait, it publishes nothing */
-		if (atomic_load_explicit(stop, memory_order_relaxed))
-			return;
-		if (due - now > PACE_SPIN_NS) {
-			/*
-			 * Nothing to write for a while: sleep, but wake early
-			 * enough to spin the last stretch on the clock.
-			 */
-			uint64_t nap = due - now - PACE_SPIN_NS / 2;
-			struct timespec ts;
-
-			if (nap > PACE_SLICE_NS)
-				nap = PACE_SLICE_NS;
-			ts.tv_sec = 0;
-			ts.tv_nsec = (long)nap;
-			nanosleep(&ts, NULL);
-		} else {
-			dbuf_cpu_relax();
-		}
-	}
+	c->pace_start = start_ns;
+	c->stop = c->rp->o.speed > 0 ? stop : NULL;
 }
 
 /* ----------------------------------------------------------------- the input */

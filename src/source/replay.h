@@ -126,15 +126,16 @@ void replay_cursor_close(struct replay_cursor *c);
 int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct replay_counts *st);
 
 /*
- * Under --speed, waits until pk is due: start_ns (CLOCK_MONOTONIC) plus the
- * packet's time since the first packet of the file, divided by the speed.
- * Spins on the vDSO clock for waits up to a couple of milliseconds; a longer
- * wait sleeps in slices (a system call, but on a writer that has nothing to
- * write) until shortly before the packet is due, then spins.  Returns early
- * when *stop becomes true.  Returns immediately when the packet is late.
+ * Under --speed: from now on replay_next() waits until each packet that
+ * passed the filter is due, start_ns (CLOCK_MONOTONIC) plus the packet's
+ * time since the first packet of the file, divided by the speed.  It spins
+ * on the vDSO clock for waits up to a couple of milliseconds; a longer wait
+ * sleeps in slices (a system call, but on a writer that has nothing to
+ * write) until shortly before the packet is due, then spins.  When *stop
+ * becomes true during a wait, the packet waited for is not returned, nor
+ * counted as read: replay_next() returns 0, as at the end of the input.
  */
-void replay_wait(const struct replay_cursor *c, const struct replay_pkt *pk, uint64_t start_ns,
-		 const _Atomic bool *stop);
+void replay_cursor_pace(struct replay_cursor *c, uint64_t start_ns, const _Atomic bool *stop);
 
 /*
  * After replay_next() returned -1: libpcap's message (else NULL), and where
