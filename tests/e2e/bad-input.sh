@@ -139,6 +139,7 @@ stats-readonly-dir)
 	stats=(--stats ro/s.json) words=('--stats ro/s.json' 'Read-only file system')
 	;;
 stats-stdout-interval) stats=(--stats - --stats-interval 1) words=('--stats -' '--stats-interval') ;;
+count-below-writers) args=(-w out.pcapng -c 3 --writers 4) words=('-c 3' '--writers 4') ;;
 input-fifo)
 	# open() of a FIFO waits for a writer, deaf to SIGINT: refused at once instead.
 	want_rc=1
