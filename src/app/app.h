@@ -51,6 +51,7 @@ struct app {
 	uint64_t *quota;                    /* main: blocks per writer under -c, 0 = none */
 	pthread_t *writer_threads, reader_thread;
 	bool reader_started;                /* main: reader_thread exists (it closes the file) */
+	unsigned writers_started;           /* main: writer_threads[0..n) exist */
 	struct writer_arg *args;            /* main: writer i's start argument */
 	pthread_t main_thread;              /* main: replay's last writer wakes it */
 	sigset_t sigs;                      /* main: the signals only main takes (sigtimedwait) */
@@ -73,7 +74,9 @@ struct app {
 	_Atomic bool abort_drain;           /* main: a second stop signal: write nothing more */
 
 	unsigned stats_mode;                /* main, before the threads: the capture's permission bits */
-	struct io_report io;                /* reader, read by main after the join */
+	struct io_report io;                /* main at the open; then the reader, in finish() only,
+	                                       which main never overlaps: it reads io for a report
+	                                       while the writers run, or after the join */
 	uint64_t durable;                   /* reader, after the join */
 	char error_msg[4200];               /* reader, after the join */
 	struct timespec start_real, start_mono;

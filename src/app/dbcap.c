@@ -203,7 +203,9 @@ static int create_threads(struct app *app)
 		app->ws[i].cpu = o->cpus[i];
 		err = pthread_create(&app->writer_threads[i], NULL, writer_main, &app->args[i]);
 		if (err)
-			return -err; /* the caller stops and joins what started */
+			return -err; /* the caller stops and joins the writers_started that did */
+		/* glibc may leave a handle behind even when the create fails: count, do not look */
+		app->writers_started++;
 		snprintf(name, sizeof(name), "dbcap-w%u", i);
 		pin_and_name(app->writer_threads[i], o->cpus[i], name);
 	}
@@ -271,14 +273,17 @@ static const char *wait_for_stop(struct app *app)
 	}
 }
 
-/* Stop: a second stop signal while stopping.  SIGUSR1 still reports. */
+/*
+ * While stopping: whether a second stop signal came.  SIGUSR1 is not
+ * answered any more: the reader is finishing the file and its report
+ * (app.io), which main may read only after the join; the final document
+ * follows shortly.
+ */
 static bool stop_signal(struct app *app, long wait_ns)
 {
 	struct timespec tick = {0, wait_ns};
 	int sig = sigtimedwait(&app->sigs, NULL, &tick);
 
-	if (sig == SIGUSR1)
-		report_now(app);
 	return sig > 0 && sig != SIGUSR1 && sig != DBCAP_SIG_WAKE;
 }
 
@@ -302,31 +307,31 @@ static bool stop_signal(struct app *app, long wait_ns)
  */
 static void stop_threads(struct app *app)
 {
-	unsigned started = 0;
+	const unsigned started = app->writers_started;
 	uint64_t give_up = now_ns(CLOCK_MONOTONIC) + STOP_GRACE_NS;
+	bool again = false;
 
-	for (unsigned i = 0; i < app->o.writers; i++)
-		started += app->writer_threads[i] != 0;
 	/* relaxed: see the loops in writer_main() and replay_writer(); the joins order the rest */
 	atomic_store_explicit(&app->stop, true, memory_order_relaxed);
 	/* relaxed: only decides how long to wait; the joins below order the data */
 	while (atomic_load_explicit(&app->writers_done, memory_order_relaxed) < started &&
-	       now_ns(CLOCK_MONOTONIC) < give_up && !stop_signal(app, 10 * 1000 * 1000))
+	       now_ns(CLOCK_MONOTONIC) < give_up && !(again = stop_signal(app, 10 * 1000 * 1000)))
 		;
 	dbuf_close(app->db);
-	for (unsigned i = 0; i < app->o.writers; i++)
-		if (app->writer_threads[i])
-			pthread_join(app->writer_threads[i], NULL);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(app->writer_threads[i], NULL);
 	/* pairs with the acquire load in reader_main(): the writers' last commits happened before */
 	atomic_store_explicit(&app->writers_joined, true, memory_order_release);
 	if (app->reader_started) {
-		while (pthread_tryjoin_np(app->reader_thread, NULL) != 0) {
-			if (stop_signal(app, 20 * 1000 * 1000)) {
-				/* relaxed: a request with no data; the join orders what the reader did */
-				atomic_store_explicit(&app->abort_drain, true, memory_order_relaxed);
-				fputs("dbcap: stopping now: what is not written yet is counted as dropped "
-				      "(aborted)\n", stderr);
-			}
+		/* A second stop signal during the grace counts as well: it is not asked for twice. */
+		while (!again && pthread_tryjoin_np(app->reader_thread, NULL) != 0)
+			again = stop_signal(app, 20 * 1000 * 1000);
+		if (again) {
+			/* relaxed: a request with no data; the join orders what the reader did */
+			atomic_store_explicit(&app->abort_drain, true, memory_order_relaxed);
+			fputs("dbcap: stopping now: what is not written yet is counted as dropped "
+			      "(aborted)\n", stderr);
+			pthread_join(app->reader_thread, NULL);
 		}
 	} else {
 		/* No reader to drain and close the file: it holds the header alone. */

@@ -453,6 +453,12 @@ int replay_open(struct replay *rp, const struct replay_opts *o, char *msg, size_
 	 * stat() does not block; what it leaves (a missing file, a directory,
 	 * which does not block) libpcap names below, in tcpdump's words.
 	 */
+	if (strcmp(o->path, "-") == 0) {
+		/* libpcap would read standard input: a pipe or a terminal, blocking likewise. */
+		input_msg(msg, msglen, o->path, "standard input cannot be replayed (dbcap maps "
+			  "its input: give a file)");
+		return REPLAY_BAD_INPUT;
+	}
 	if (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
 		input_msg(msg, msglen, o->path, "not a regular file (dbcap replays files only)");
 		return REPLAY_BAD_INPUT;

@@ -139,6 +139,13 @@ stats-readonly-dir)
 	stats=(--stats ro/s.json) words=('--stats ro/s.json' 'Read-only file system')
 	;;
 stats-stdout-interval) stats=(--stats - --stats-interval 1) words=('--stats -' '--stats-interval') ;;
+input-stdin)
+	# libpcap reads "-" as standard input, which blocks (here: a FIFO that stays open).
+	want_rc=1
+	mkfifo stdin.fifo
+	RUN_TIMEOUT=10
+	args=(-r - -w o.pcap) words=('-:' 'standard input')
+	;;
 count-below-writers) args=(-w out.pcapng -c 3 --writers 4) words=('-c 3' '--writers 4') ;;
 input-fifo)
 	# open() of a FIFO waits for a writer, deaf to SIGINT: refused at once instead.
@@ -163,7 +170,13 @@ snapshot() { find . -mindepth 1 -path ./ro -prune -o -printf '%p %y %s %m %T@ %l
 before=$(snapshot)
 sums_before=$(find . -path ./ro -prune -o -type f ! -name 'dbcap.*' -print0 | sort -z | xargs -0r sha256sum)
 
-run dbcap "$DBCAP" "${args[@]}"
+if [[ $CASE == input-stdin ]]; then
+	# A FIFO opened for reading and writing: a read of it blocks, with no writer process.
+	exec 3<>stdin.fifo
+	run dbcap "$DBCAP" "${args[@]}" <&3
+else
+	run dbcap "$DBCAP" "${args[@]}"
+fi
 cat dbcap.err
 ((RC == want_rc)) || fail "exit status $RC, want $want_rc: dbcap ${args[*]}"
 [[ -s dbcap.err ]] || fail "no message on stderr"

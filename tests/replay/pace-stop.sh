@@ -26,6 +26,6 @@ no_sanitizer_report dbcap.err
 [[ $(jget s.json totals.persisted_blocks) == 1 ]] || fail "persisted $(jget s.json totals.persisted_blocks), want 1"
 [[ $(jget s.json run.stop_reason) == "signal SIGINT" ]] || fail "stop_reason $(jget s.json run.stop_reason)"
 reconciles s.json || fail "the statistics do not reconcile"
-n=$("$TCPDUMP" -r out.pcap 2>/dev/null | wc -l)
+n=$("$TCPDUMP" -n -r out.pcap 2>/dev/null | wc -l)
 [[ $n == 1 ]] || fail "out.pcap holds $n packets, want 1 (the second was written early)"
 say "ok: one packet written, one read; the one waited for was left unread"
