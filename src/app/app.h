@@ -72,6 +72,7 @@ struct app {
 	_Atomic int io_error;               /* reader: first fatal I/O error (-errno) */
 	_Atomic bool writers_joined;        /* main: every writer returned; the drain may end */
 	_Atomic bool abort_drain;           /* main: a second stop signal: write nothing more */
+	_Atomic bool reader_finished;       /* reader: the file is closed; main may join now */
 
 	unsigned stats_mode;                /* main, before the threads: the capture's permission bits */
 	struct io_report io;                /* main at the open; then the reader, in finish() only,

@@ -323,16 +323,22 @@ static void stop_threads(struct app *app)
 	/* pairs with the acquire load in reader_main(): the writers' last commits happened before */
 	atomic_store_explicit(&app->writers_joined, true, memory_order_release);
 	if (app->reader_started) {
-		/* A second stop signal during the grace counts as well: it is not asked for twice. */
-		while (!again && pthread_tryjoin_np(app->reader_thread, NULL) != 0)
+		/*
+		 * A second stop signal during the grace counts as well: it is not
+		 * asked for twice.  The reader wakes main when it is done
+		 * (DBCAP_SIG_WAKE), so the join follows at once.  acquire: pairs
+		 * with the release store at the end of reader_main(); only a
+		 * decision, the join orders the reader's work.
+		 */
+		while (!again && !atomic_load_explicit(&app->reader_finished, memory_order_acquire))
 			again = stop_signal(app, 20 * 1000 * 1000);
 		if (again) {
 			/* relaxed: a request with no data; the join orders what the reader did */
 			atomic_store_explicit(&app->abort_drain, true, memory_order_relaxed);
 			fputs("dbcap: stopping now: what is not written yet is counted as dropped "
 			      "(aborted)\n", stderr);
-			pthread_join(app->reader_thread, NULL);
 		}
+		pthread_join(app->reader_thread, NULL);
 	} else {
 		/* No reader to drain and close the file: it holds the header alone. */
 		persist_close(app->persist, &app->durable);

@@ -320,5 +320,8 @@ void *reader_main(void *argp)
 	if (rd.sink == 42)
 		fputs("", stderr);
 	free(rd.ring);
+	/* pairs with the acquire load in stop_threads(); the signal ends main's wait at once */
+	atomic_store_explicit(&app->reader_finished, true, memory_order_release);
+	pthread_kill(app->main_thread, DBCAP_SIG_WAKE);
 	return NULL;
 }
