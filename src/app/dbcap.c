@@ -57,7 +57,8 @@ static int parse(struct app *app, int argc, char **argv)
  *                                     ignored where dbcap was started with it
  *                                     ignored (nohup), as tcpdump does
  *   SIGUSR1                           the statistics now, and the summary line
- *   DBCAP_SIG_WAKE                    replay's last writer: look now
+ *   DBCAP_SIG_WAKE                    replay's last writer, or the reader at
+ *                                     its end: look now
  *   SIGPIPE, SIGXFSZ                  ignored: a write to a closed pipe or past
  *                                     RLIMIT_FSIZE fails with EPIPE or EFBIG,
  *                                     which is reported, instead of killing
@@ -83,6 +84,12 @@ static void block_signals(struct app *app)
 	pthread_sigmask(SIG_BLOCK, &app->sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
+}
+
+/* A signal sigtimedwait() took that stops the run (not SIGUSR1, not a wake-up). */
+static bool is_stop_signal(int sig)
+{
+	return sig > 0 && sig != SIGUSR1 && sig != DBCAP_SIG_WAKE;
 }
 
 static const char *signal_name(int sig)
@@ -247,9 +254,8 @@ static const char *wait_for_stop(struct app *app)
 		int sig = sigtimedwait(&app->sigs, NULL, &tick);
 		if (sig == SIGUSR1)
 			report_now(app);
-		if (sig == SIGUSR1 || sig == DBCAP_SIG_WAKE)
-			sig = 0; /* look now: replay's writers may be done */
-		if (sig > 0) {
+		/* Otherwise a wake-up, a tick or nothing: look now, replay's writers may be done. */
+		if (is_stop_signal(sig)) {
 			snprintf(reason, sizeof(reason), "signal %s", signal_name(sig));
 			return reason;
 		}
@@ -282,9 +288,7 @@ static const char *wait_for_stop(struct app *app)
 static bool stop_signal(struct app *app, long wait_ns)
 {
 	struct timespec tick = {0, wait_ns};
-	int sig = sigtimedwait(&app->sigs, NULL, &tick);
-
-	return sig > 0 && sig != SIGUSR1 && sig != DBCAP_SIG_WAKE;
+	return is_stop_signal(sigtimedwait(&app->sigs, NULL, &tick));
 }
 
 /*

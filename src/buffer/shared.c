@@ -80,7 +80,7 @@ static bool activate_after(struct dbuf *db, uint32_t gen)
 		 * generation next also happens-after the reader's release above
 		 * (transitively). */
 		if (atomic_compare_exchange_weak_explicit(&db->head, &h, SH_HEAD(next, 0),
-							  memory_order_release,
+							  memory_order_release, /* pairs with the claims, above */
 							  memory_order_relaxed))
 			return true;
 	}
