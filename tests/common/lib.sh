@@ -82,3 +82,17 @@ work_init() {
 	trap 'printf "FAIL: %s: line %s: \"%s\" exited %s\n" "${0##*/}" "$LINENO" "$BASH_COMMAND" "$?" >&2' ERR
 	cd "$WORK"
 }
+
+# write_pcap FILE SECONDS...: a small valid pcap (microseconds, Ethernet)
+# with one 60-byte frame of zeros at each of the given times.
+write_pcap() {
+	local file=$1
+	shift
+	"${PYTHON:-/usr/bin/python3}" - "$@" >"$file" <<'PY'
+import struct, sys
+out = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+for sec in sys.argv[1:]:
+    out += struct.pack("<IIII", int(sec), 0, 60, 60) + bytes(60)
+sys.stdout.buffer.write(out)
+PY
+}

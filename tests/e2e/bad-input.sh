@@ -12,12 +12,6 @@ want_rc=2
 words=()
 args=(-w out.pcapng -c 100)
 stats=(--stats s.json)
-# A small valid pcap (Ethernet, one 60-byte frame) to name as an input.
-mkpcap() {
-	"$PYTHON" -c 'import struct, sys
-sys.stdout.buffer.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1) +
-                        struct.pack("<IIII", 1, 0, 60, 60) + bytes(60))' >"$1"
-}
 # readonly_dir DIR: DIR, made read-only by a bind mount (as root a mode of
 # 0555 stops nothing); skipped where mounting needs a privilege we lack.
 readonly_dir() {
@@ -100,11 +94,11 @@ stats-symlink-output)
 	args+=(--force) stats=(--stats sl) words=('--stats sl' '-w out.pcapng')
 	;;
 stats-is-input)
-	mkpcap in.pcap
+	write_pcap in.pcap 1
 	args=(-r in.pcap -w o.pcap) stats=(--stats in.pcap) words=('--stats in.pcap' '-r in.pcap')
 	;;
 stats-is-input-force)
-	mkpcap in.pcap
+	write_pcap in.pcap 1
 	args=(-r in.pcap -w o.pcap --force) stats=(--stats ./in.pcap) words=('--stats ./in.pcap' '-r in.pcap')
 	;;
 stats-is-config)
@@ -112,7 +106,7 @@ stats-is-config)
 	args+=(--config c.json --force) stats=(--stats c.json) words=('--stats c.json' '--config c.json')
 	;;
 output-is-input)
-	mkpcap in.pcap
+	write_pcap in.pcap 1
 	args=(-r in.pcap -w ./in.pcap --force) words=('-w ./in.pcap' '-r in.pcap')
 	;;
 output-is-config)

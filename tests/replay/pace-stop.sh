@@ -5,13 +5,7 @@ source "$(dirname "$0")/lib.sh"
 replay_init
 
 # Two Ethernet frames, the second 30 s after the first.
-"$PYTHON" - <<'PY' >two.pcap
-import struct, sys
-out = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
-for sec in (1000, 1030):
-    out += struct.pack("<IIII", sec, 0, 60, 60) + bytes(60)
-sys.stdout.buffer.write(out)
-PY
+write_pcap two.pcap 1000 1030
 "$DBCAP" -q -r two.pcap -w out.pcap --speed 1 --stats s.json >dbcap.out 2>dbcap.err &
 pid=$!
 PIDS+=("$pid")
