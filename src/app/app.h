@@ -75,6 +75,7 @@ struct app {
 	_Atomic bool reader_finished;       /* reader: the file is closed; main may join now */
 
 	unsigned stats_mode;                /* main, before the threads: the capture's permission bits */
+	struct stats_interval interval;     /* main: the previous document's totals (throughput.interval) */
 	struct io_report io;                /* main at the open; then the reader, in finish() only,
 	                                       which main never overlaps: it reads io for a report
 	                                       while the writers run, or after the join */

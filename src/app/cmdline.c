@@ -347,8 +347,8 @@ static int cross_check(const struct options__ctx *c)
 		complain("no output file: give -w FILE (see dbcap --help)");
 		return -1;
 	}
-	if (o->stats_interval > 0 && !o->stats_path) {
-		complain("%s needs --stats FILE",
+	if (o->stats_interval > 0 && !o->stats_path && !o->prom_path) {
+		complain("%s needs --stats FILE or --prom FILE",
 			 setting(c, S_STATS_INTERVAL, "%g", o->stats_interval));
 		return -1;
 	}
