@@ -357,6 +357,12 @@ static int cross_check(const struct options__ctx *c)
 			 setting(c, S_SNAPLEN, "%" PRIu32, o->snaplen));
 		return -1;
 	}
+	/* The configuration's filter (the command line's words need --pcap already). */
+	if (!o->pcap && o->filter) {
+		complain("%s needs \"pcap\" or --pcap FILE (replay mode)",
+			 setting(c, S_FILTER, "\"%s\"", o->filter));
+		return -1;
+	}
 	if (!o->pcap && o->speed > 0) {
 		complain("%s needs --pcap FILE (replay mode)", setting(c, S_SPEED, "%g", o->speed));
 		return -1;

@@ -221,7 +221,8 @@ extern const struct choices options__layout_choices, options__on_full_choices,
 	  "show this text")                                                                          \
 	X(VERSION, none, ACTION, G_CONFIG, NULL, "version", 0, NULL, NULL, 0, (.range = ""), "",     \
 	  "show the version")                                                                        \
-	X(FILTER, filter, TEXT, G_NONE, NULL, NULL, 0, "filter", NULL, 0, (.range = ""), "", "")
+	X(FILTER, filter, TEXT, G_NONE, "filter", NULL, 0, "filter", NULL, 0,                        \
+	  (.range = "a filter expression"), "", "")
 
 #define SETTINGS_ENUM(ID, ...) S_##ID,
 enum setting_id { SETTINGS(SETTINGS_ENUM) NSETTINGS };
