@@ -6,7 +6,7 @@
  * type, the JSON path of its value in the document, the labels its path
  * iterates, and its help.  A path is the document's keys joined by dots;
  * "key[]" iterates an array (the label's value: the element's "id", else
- * its index) and "*" iterates an object's keys (the label's value: the
+ * else its "name", else its index) and "*" iterates an object's keys (the label's value: the
  * key).  A family whose path is not in the document (a mode or a feature
  * that did not run) is left out whole.  Exporting a new counter of the
  * document is one line here and its paragraph in docs/METRICS.md (a test
@@ -89,11 +89,35 @@ static const struct family FAMILIES[] = {
 	{"protocol_packets_total", COUNTER, "totals.protocols.*", "protocol",
 	 "packets by protocol (a packet counts once per layer)"},
 	{"size_packets_total", COUNTER, "totals.sizes.*", "size", "packets by RMON size bucket"},
-	/* Live capture (once the document has them): the kernel's counts. */
-	{"kernel_received_packets_total", COUNTER, "totals.kernel.received_packets", NULL,
-	 "packets the kernel's capture sockets received"},
+	/* Live capture (-i): the kernel's counts, in all and per interface. */
+	{"kernel_seen_packets_total", COUNTER, "totals.kernel.seen_packets", NULL,
+	 "packets the kernel's capture sockets passed through their filter"},
 	{"kernel_dropped_packets_total", COUNTER, "totals.kernel.dropped_packets", NULL,
 	 "packets the kernel dropped before dbcap saw them (its ring was full)"},
+	{"kernel_freezes_total", COUNTER, "totals.kernel.freezes", NULL,
+	 "times the kernel froze a ring's queue"},
+	{"interface_kernel_seen_packets_total", COUNTER, "run.interfaces[].kernel.seen_packets",
+	 "interface", "packets the kernel passed, per interface"},
+	{"interface_kernel_dropped_packets_total", COUNTER,
+	 "run.interfaces[].kernel.dropped_packets", "interface",
+	 "packets the kernel dropped, per interface"},
+
+	/* Rotation (-C, -G, -W): files made and removed, the hook, each file kept. */
+	{"rotation_files_created_total", COUNTER, "run.rotation.files_created", NULL,
+	 "capture files created"},
+	{"rotation_rotations_total", COUNTER, "run.rotation.rotations", NULL, "rotations"},
+	{"rotation_removed_by_count_total", COUNTER, "run.rotation.removed_by_count", NULL,
+	 "files removed to keep -W files"},
+	{"rotation_removed_by_min_free_total", COUNTER, "run.rotation.removed_by_min_free", NULL,
+	 "files removed to keep --min-free"},
+	{"rotation_remove_errors_total", COUNTER, "run.rotation.remove_errors", NULL,
+	 "files that could not be removed"},
+	{"rotation_hook_runs_total", COUNTER, "run.rotation.hook.runs", NULL, "-z hook runs"},
+	{"rotation_hook_failures_total", COUNTER, "run.rotation.hook.failures", NULL,
+	 "-z hook runs that failed"},
+	{"rotation_file_records", GAUGE, "run.rotation.files[].records", "file",
+	 "records in the file"},
+	{"rotation_file_bytes", GAUGE, "run.rotation.files[].bytes", "file", "bytes of the file"},
 
 	/* Block sizes. */
 	{"block_size_min_bytes", GAUGE, "block_sizes.min_bytes", NULL, "smallest block persisted"},
@@ -211,7 +235,7 @@ static void emit_escaped(struct out *o, const char *s)
 struct label {
 	const char *name; /* points into a table string; namelen bytes */
 	size_t namelen;
-	char value[64];
+	char value[256]; /* a file's name may be long */
 };
 
 struct labels {
@@ -411,11 +435,14 @@ static unsigned walk(struct out *o, const struct family *f, const cJSON *v, char
 	unsigned index = 0;
 	cJSON_ArrayForEach(e, items) {
 		const cJSON *id = each ? cJSON_GetObjectItemCaseSensitive(e, "id") : NULL;
+		const cJSON *nm = each ? cJSON_GetObjectItemCaseSensitive(e, "name") : NULL;
 
 		if (!each)
 			snprintf(l->value, sizeof(l->value), "%s", e->string);
 		else if (id)
 			snprintf(l->value, sizeof(l->value), "%.0f", number_of(id));
+		else if (cJSON_IsString(nm))
+			snprintf(l->value, sizeof(l->value), "%s", nm->valuestring);
 		else
 			snprintf(l->value, sizeof(l->value), "%u", index);
 		index++;

@@ -74,10 +74,12 @@ def follow(doc, path, labels):
     for seg in path.split('.'):
         m = re.fullmatch(r'(\w+)\[(\w+)\]', seg)
         if m:
-            want = int(labels[m.group(2)])
-            items = [e for e in v[m.group(1)] if e.get('id', None) == want]
+            want = labels[m.group(2)]
+            # The element whose id (else name) the label holds, as prom.c names them.
+            items = [e for e in v[m.group(1)]
+                     if ('id' in e and str(e['id']) == want) or ('id' not in e and e.get('name') == want)]
             if len(items) != 1:
-                raise KeyError('%s: no element with id %d' % (seg, want))
+                raise KeyError('%s: no element with id or name %s' % (seg, want))
             v = items[0]
         elif seg.startswith('<') and seg.endswith('>'):
             v = v[labels[seg[1:-1]]]

@@ -18,6 +18,7 @@
 #include "check.h"
 #include "fixture.h"
 #include "json.h"
+#include "prom.h"
 
 static cJSON *render(const struct run_report *r)
 {
@@ -237,6 +238,47 @@ static void test_prom(struct fixture *f, const char *promtool)
 	rmdir(dir);
 }
 
+/*
+ * Families of other modes: a document shaped as live capture's and
+ * rotation's parts are (run.interfaces, totals.kernel, run.rotation), and
+ * one where they are null.  Elements without an id are named by "name".
+ */
+static void test_other_modes(void)
+{
+	static const char live[] =
+		"{\"run\": {\"interfaces\": [{\"name\": \"eth0\", \"kernel\": {\"seen_packets\": 10,"
+		" \"dropped_packets\": 2}}, {\"name\": \"eth1\", \"kernel\": {\"seen_packets\": 5,"
+		" \"dropped_packets\": 0}}], \"rotation\": {\"rotations\": 3, \"files\":"
+		" [{\"name\": \"c-0.pcap\", \"records\": 7, \"bytes\": 700}]}},"
+		" \"totals\": {\"kernel\": {\"seen_packets\": 15, \"dropped_packets\": 2}}}";
+	static const char none[] =
+		"{\"run\": {\"interfaces\": null, \"rotation\": null}, \"totals\": {\"kernel\": null}}";
+	cJSON *doc = cJSON_Parse(live);
+	char *text = doc ? prom_render(doc, "/x/cap.prom") : NULL;
+
+	CHECK(text != NULL);
+	if (text) {
+		check_sample(text, "dbcap_kernel_dropped_packets_total{capture=\"cap\"}", "2");
+		check_sample(text, "dbcap_interface_kernel_seen_packets_total{capture=\"cap\","
+				   "interface=\"eth1\"}", "5");
+		check_sample(text, "dbcap_interface_kernel_dropped_packets_total{capture=\"cap\","
+				   "interface=\"eth0\"}", "2");
+		check_sample(text, "dbcap_rotation_rotations_total{capture=\"cap\"}", "3");
+		check_sample(text, "dbcap_rotation_file_bytes{capture=\"cap\",file=\"c-0.pcap\"}",
+			     "700");
+		/* build_info is always there; its version empty when the document has none */
+		check_sample(text, "dbcap_build_info{capture=\"cap\",version=\"\"}", "1");
+	}
+	free(text);
+	cJSON_Delete(doc);
+
+	doc = cJSON_Parse(none);
+	text = doc ? prom_render(doc, "cap.prom") : NULL;
+	CHECK(text && !strstr(text, "kernel") && !strstr(text, "rotation"));
+	free(text);
+	cJSON_Delete(doc);
+}
+
 int main(int argc, char **argv)
 {
 	struct fixture f;
@@ -250,6 +292,7 @@ int main(int argc, char **argv)
 	test_interval(&f);
 	test_sizes(&f);
 	test_prom(&f, argc > 1 ? argv[1] : NULL);
+	test_other_modes();
 	fixture_free(&f);
 	return t_result();
 }
