@@ -217,7 +217,7 @@ static void put_latency(struct doc *d, cJSON *o, const char *key, const struct h
 	uint64_t cum[STATS_LATENCY_BOUNDS] = {0}, seen = 0;
 	unsigned k = 0;
 
-	/* hist_quantile()'s rule: a bucket counts below a bound when all its values are. */
+	/* A bucket counts below a bound only when its largest value (hist_upper_bound()) does. */
 	for (unsigned b = 0; b < HIST_BUCKETS; b++) {
 		uint64_t up = hist_upper_bound(b);
 

@@ -31,7 +31,8 @@ static void *writer(void *arg)
 		if (dbuf_write(w, block, sizeof(block)) != DBUF_OK)
 			ret = (void *)1;
 	}
-	atomic_fetch_add(&finished, 1); /* seq_cst: a test, not a hot path */
+	/* seq_cst, a test's simplest: pairs with the load in main(); the join orders the rest */
+	atomic_fetch_add(&finished, 1);
 	return ret;
 }
 
@@ -60,6 +61,7 @@ int main(void)
 		rc = dbuf_reader_next(db, &c);
 		if (rc == DBUF_EAGAIN) {
 			/* The writers returned: join them, then close; the rest drains to ENODATA. */
+			/* pairs with the fetch_add at the end of writer() */
 			if (!closed && atomic_load(&finished) == WRITERS) {
 				for (int i = 0; i < WRITERS; i++) {
 					void *ret;
