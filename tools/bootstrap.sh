@@ -20,6 +20,8 @@ packages=(
 	strace python3 python3-jsonschema                 # syscall test, schema validation
 	valgrind                                          # the unit tests under memcheck
 	e2fsprogs util-linux mount                        # loop-mounted filesystems for ENOSPC
+	prometheus prometheus-node-exporter curl          # --prom: promtool, a real textfile collector
+	libsystemd-dev systemd                            # sd_notify; systemd-analyze verify of the unit
 )
 install() {
 	local missing=()
@@ -77,9 +79,10 @@ run "plain (gcc)" build
 FUZZ_SECONDS=${FUZZ_SECONDS:-60} run "fuzz (clang)" build-clang --suite fuzz
 # The unit tests under valgrind's memcheck (meson.build: add_test_setup).
 run "valgrind (unit)" build --setup valgrind --suite unit
-# The model check does not depend on the build flavour: once is enough.
+# The model check does not depend on the build flavour: once is enough; nor
+# does the installation (whose consumer is built without the sanitizers).
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-	run "ThreadSanitizer" build-tsan --no-suite model --timeout-multiplier 4
+	run "ThreadSanitizer" build-tsan --no-suite model --no-suite install --timeout-multiplier 4
 ASAN_OPTIONS="detect_leaks=1 abort_on_error=1" UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" \
-	run "ASan+UBSan" build-asan --no-suite model --timeout-multiplier 3
+	run "ASan+UBSan" build-asan --no-suite model --no-suite install --timeout-multiplier 3
 exit $status

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "dbuf.h"
+#include "notify.h"
 #include "options.h"
 #include "../format/format.h"
 #include "../persist/persist.h"
@@ -75,6 +76,8 @@ struct app {
 	_Atomic bool reader_finished;       /* reader: the file is closed; main may join now */
 
 	unsigned stats_mode;                /* main, before the threads: the capture's permission bits */
+	struct stats_interval interval;     /* main: the previous document's totals (throughput.interval) */
+	struct notify notify;               /* main: systemd's watchdog (notify.h) */
 	struct io_report io;                /* main at the open; then the reader, in finish() only,
 	                                       which main never overlaps: it reads io for a report
 	                                       while the writers run, or after the join */

@@ -347,14 +347,20 @@ static int cross_check(const struct options__ctx *c)
 		complain("no output file: give -w FILE (see dbcap --help)");
 		return -1;
 	}
-	if (o->stats_interval > 0 && !o->stats_path) {
-		complain("%s needs --stats FILE",
+	if (o->stats_interval > 0 && !o->stats_path && !o->prom_path) {
+		complain("%s needs --stats FILE or --prom FILE",
 			 setting(c, S_STATS_INTERVAL, "%g", o->stats_interval));
 		return -1;
 	}
 	if (!o->pcap && o->snaplen) {
 		complain("%s needs --pcap FILE (replay mode)",
 			 setting(c, S_SNAPLEN, "%" PRIu32, o->snaplen));
+		return -1;
+	}
+	/* The configuration's filter (the command line's words need --pcap already). */
+	if (!o->pcap && o->filter) {
+		complain("%s needs \"pcap\" or --pcap FILE (replay mode)",
+			 setting(c, S_FILTER, "\"%s\"", o->filter));
 		return -1;
 	}
 	if (!o->pcap && o->speed > 0) {

@@ -75,9 +75,10 @@ static const char *json_expectation(const struct setting *k, char *buf, size_t n
 		return buf;
 	case KIND_CPULIST:
 		return "expected an array of CPU numbers or a string like \"0-3,5,7\"";
+	case KIND_TEXT:
+		return "expected a string (a filter expression) or null";
 	case KIND_ALIAS:
 	case KIND_ACTION:
-	case KIND_TEXT:
 		break;
 	}
 	return "unexpected value";
@@ -92,6 +93,7 @@ static int check_json(const struct setting *k, const cJSON *item, struct value *
 
 	switch (k->kind) {
 	case KIND_PATH:
+	case KIND_TEXT: /* the filter: the words after the options on the command line */
 		if (cJSON_IsNull(item)) {
 			v->s = NULL;
 			return 0;

@@ -249,6 +249,8 @@ static const char *wait_for_stop(struct app *app)
 	uint64_t progress_pkts = 0, progress_bytes = 0;
 	static char reason[32];
 
+	notify_init(&app->notify);
+	notify_ready(app->replaying ? "replaying" : "capturing", o->output);
 	for (;;) {
 		struct timespec tick = {0, 50 * 1000 * 1000};
 		int sig = sigtimedwait(&app->sigs, NULL, &tick);
@@ -266,6 +268,7 @@ static const char *wait_for_stop(struct app *app)
 		if (atomic_load_explicit(&app->writers_done, memory_order_relaxed) == o->writers)
 			return "count";
 		double t = elapsed(app);
+		notify_alive(&app->notify, t);
 		if (o->duration > 0 && t >= o->duration)
 			return "duration";
 		if (next_stats > 0 && t >= next_stats) {
@@ -314,6 +317,8 @@ static void stop_threads(struct app *app)
 	const unsigned started = app->writers_started;
 	uint64_t give_up = now_ns(CLOCK_MONOTONIC) + STOP_GRACE_NS;
 	bool again = false;
+
+	notify_stopping();
 
 	/* relaxed: see the loops in writer_main() and replay_writer(); the joins order the rest */
 	atomic_store_explicit(&app->stop, true, memory_order_relaxed);

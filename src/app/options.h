@@ -67,6 +67,8 @@ struct dbcap_opts {
 	/* Statistics */
 	char *stats_path;         /* --stats FILE */
 	double stats_interval;    /* --stats-interval SECONDS; 0: only at exit */
+	bool stats_sizes;         /* --stats-sizes: block_sizes.counts in periodic documents too */
+	char *prom_path;          /* --prom FILE: the statistics as Prometheus metrics */
 	char *config_path;        /* --config FILE (NULL: none) */
 	bool quiet;               /* -q: no summary line */
 	bool oversubscribed;      /* set by options_assign_cpus() */

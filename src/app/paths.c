@@ -77,6 +77,63 @@ static int check_output(const struct dbcap_opts *o)
 	return 0;
 }
 
+/*
+ * A file that a report replaces by a rename (--stats, --prom): what opt's
+ * path names must be none of others, must be a regular file (not a link)
+ * that --force allows to replace, in a directory that takes new files.
+ * what: the report in words, for the messages.
+ */
+static int check_report_file(const struct dbcap_opts *o, const char *opt, const char *path,
+			     const char *what, const struct named_path *others, size_t nothers)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	for (size_t i = 0; i < nothers; i++) {
+		if (!others[i].path || !paths_same_file(path, others[i].path))
+			continue;
+		fprintf(stderr, "dbcap: %s %s names the same file as %s %s: %s would "
+				"replace %s\n",
+			opt, path, others[i].option, others[i].path, what, others[i].what);
+		return 2;
+	}
+	if (lstat(path, &st) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			fprintf(stderr, "dbcap: %s %s: a symbolic link; %s replace "
+					"only regular files\n", opt, path, what);
+			return 1;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			fprintf(stderr, "dbcap: %s %s: not a regular file; %s replace "
+					"only regular files\n", opt, path, what);
+			return 1;
+		}
+		if (!o->force) {
+			fprintf(stderr, "dbcap: %s %s: %s (use --force to replace it)\n", opt, path,
+				strerror(EEXIST));
+			return 1;
+		}
+	} else if (errno != ENOENT) {
+		fprintf(stderr, "dbcap: %s %s: %s\n", opt, path, strerror(errno));
+		return 1;
+	}
+	/* The file is written by a rename in this directory: it must exist and take new files. */
+	if (parent_dir_name(path, dir) < 0 || stat(dir, &st) < 0) {
+		fprintf(stderr, "dbcap: %s %s: %s\n", opt, path, strerror(errno));
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "dbcap: %s %s: %s: %s\n", opt, path, dir, strerror(ENOTDIR));
+		return 1;
+	}
+	if (access(dir, W_OK | X_OK) < 0) {
+		fprintf(stderr, "dbcap: %s %s: cannot create files in %s: %s\n", opt, path, dir,
+			strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 static int check_stats(const struct dbcap_opts *o)
 {
 	const char *path = o->stats_path;
@@ -84,9 +141,8 @@ static int check_stats(const struct dbcap_opts *o)
 		{"-w", o->output, "the capture"},
 		{"-r", o->pcap, "the input"},
 		{"--config", o->config_path, "the configuration"},
+		{"--prom", o->prom_path, "the metrics"},
 	};
-	char dir[PATH_MAX];
-	struct stat st;
 
 	if (!path)
 		return 0;
@@ -98,54 +154,33 @@ static int check_stats(const struct dbcap_opts *o)
 		}
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
-		if (!others[i].path || !paths_same_file(path, others[i].path))
-			continue;
-		fprintf(stderr, "dbcap: --stats %s names the same file as %s %s: the statistics would "
-				"replace %s\n",
-			path, others[i].option, others[i].path, others[i].what);
-		return 2;
-	}
-	if (lstat(path, &st) == 0) {
-		if (S_ISLNK(st.st_mode)) {
-			fprintf(stderr, "dbcap: --stats %s: a symbolic link; the statistics replace "
-					"only regular files\n", path);
-			return 1;
-		}
-		if (!S_ISREG(st.st_mode)) {
-			fprintf(stderr, "dbcap: --stats %s: not a regular file; the statistics replace "
-					"only regular files\n", path);
-			return 1;
-		}
-		if (!o->force) {
-			fprintf(stderr, "dbcap: --stats %s: %s (use --force to replace it)\n", path,
-				strerror(EEXIST));
-			return 1;
-		}
-	} else if (errno != ENOENT) {
-		fprintf(stderr, "dbcap: --stats %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	/* The document is written by a rename in this directory: it must exist and take new files. */
-	if (parent_dir_name(path, dir) < 0 || stat(dir, &st) < 0) {
-		fprintf(stderr, "dbcap: --stats %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "dbcap: --stats %s: %s: %s\n", path, dir, strerror(ENOTDIR));
-		return 1;
-	}
-	if (access(dir, W_OK | X_OK) < 0) {
-		fprintf(stderr, "dbcap: --stats %s: cannot create files in %s: %s\n", path, dir,
-			strerror(errno));
-		return 1;
-	}
-	return 0;
+	return check_report_file(o, "--stats", path, "the statistics", others,
+				 sizeof(others) / sizeof(others[0]));
+}
+
+/* --prom: the same rules as --stats (its own file: "-" is a file name here). */
+static int check_prom(const struct dbcap_opts *o)
+{
+	const char *stats_file =
+		o->stats_path && strcmp(o->stats_path, STATS_TO_STDOUT) != 0 ? o->stats_path : NULL;
+	const struct named_path others[] = {
+		{"-w", o->output, "the capture"},
+		{"-r", o->pcap, "the input"},
+		{"--config", o->config_path, "the configuration"},
+		{"--stats", stats_file, "the statistics"},
+	};
+
+	if (!o->prom_path)
+		return 0;
+	return check_report_file(o, "--prom", o->prom_path, "the metrics", others,
+				 sizeof(others) / sizeof(others[0]));
 }
 
 int paths_check(const struct dbcap_opts *o)
 {
 	int rc = check_output(o);
 
-	return rc ? rc : check_stats(o);
+	if (!rc)
+		rc = check_stats(o);
+	return rc ? rc : check_prom(o);
 }

@@ -51,6 +51,8 @@ static void fill_report(struct app *app, struct run_report *r, struct dbuf_write
 	r->output = app->o.output;
 	r->mode = app->replaying ? "replay" : "synthetic";
 	r->input = app->replaying ? &app->input : NULL;
+	r->sizes = app->o.stats_sizes;
+	r->interval = &app->interval;
 }
 
 /* --stats -: the final document on standard output.  0 or -errno. */
@@ -67,26 +69,32 @@ static int print_stats(const struct run_report *r)
 	return err;
 }
 
-/* The document where --stats says, and the summary line when asked.  0 or -errno. */
+/*
+ * The document where --stats says and the metrics where --prom says (one
+ * reading of the counters for both), and the summary line when asked.
+ * 0 or -errno.
+ */
 static int report(struct app *app, bool final, bool summary, const char *stop_reason,
 		  const char *error)
 {
 	struct dbuf_writer_stats *lib = calloc(app->o.writers, sizeof(*lib));
+	const char *json = app->o.stats_path, *failed = NULL;
 	struct run_report r;
-	int err;
+	int err = 0;
 
 	if (!lib)
 		return -ENOMEM;
 	fill_report(app, &r, lib, final, stop_reason, error);
-	if (!app->o.stats_path)
-		err = 0;
-	else if (strcmp(app->o.stats_path, STATS_TO_STDOUT) == 0)
-		err = final ? print_stats(&r) : 0; /* paths_check() refused --stats-interval */
-	else
-		err = stats_write_json(&r, app->o.stats_path, app->stats_mode);
+	if (json && strcmp(json, STATS_TO_STDOUT) == 0) {
+		/* paths_check() refused --stats - with --stats-interval: final only */
+		err = final ? print_stats(&r) : 0;
+		failed = json;
+		json = NULL;
+	}
+	if (!err && (json || app->o.prom_path))
+		err = stats_write_files(&r, json, app->o.prom_path, app->stats_mode, &failed);
 	if (err)
-		fprintf(stderr, "dbcap: %s: cannot write statistics: %s\n", app->o.stats_path,
-			strerror(-err));
+		fprintf(stderr, "dbcap: %s: cannot write statistics: %s\n", failed, strerror(-err));
 	if (summary)
 		stats_print_summary(&r);
 	free(lib);

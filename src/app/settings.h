@@ -204,6 +204,15 @@ extern const struct choices options__layout_choices, options__on_full_choices,
 	  "stats_interval_seconds", "0", F_ZERO_NONE,                                               \
 	  (.range = "seconds > 0 and <= 1e9, or 0 for none"), " SECONDS",                           \
 	  "also replace FILE every SECONDS (0: only at exit)")                                       \
+	X(STATS_SIZES, stats_sizes, BOOL, G_STATS, "stats_sizes", "stats-sizes", 0, "stats_sizes",   \
+	  "false", 0, (.range = "true or false"), "",                                                \
+	  "every size's count (block_sizes.counts) in the\n"                                         \
+	  "periodic documents too, not only in the final one")                                      \
+	X(PROM, prom_path, PATH, G_STATS, "prom", "prom", 0, "prom_file", NULL, 0,                   \
+	  (.range = "a file name"), " FILE",                                                        \
+	  "write the statistics as Prometheus metrics to FILE\n"                                    \
+	  "(for node_exporter's textfile collector), replaced\n"                                    \
+	  "at exit and every --stats-interval")                                                    \
 	X(CONFIG, config_path, PATH, G_CONFIG, NULL, "config", 0, "config_file", NULL, 0,            \
 	  (.range = "a file name"), " FILE",                                                        \
 	  "read settings from the JSON FILE first; the command\n"                                   \
@@ -212,7 +221,8 @@ extern const struct choices options__layout_choices, options__on_full_choices,
 	  "show this text")                                                                          \
 	X(VERSION, none, ACTION, G_CONFIG, NULL, "version", 0, NULL, NULL, 0, (.range = ""), "",     \
 	  "show the version")                                                                        \
-	X(FILTER, filter, TEXT, G_NONE, NULL, NULL, 0, "filter", NULL, 0, (.range = ""), "", "")
+	X(FILTER, filter, TEXT, G_NONE, "filter", NULL, 0, "filter", NULL, 0,                        \
+	  (.range = "a filter expression"), "", "")
 
 #define SETTINGS_ENUM(ID, ...) S_##ID,
 enum setting_id { SETTINGS(SETTINGS_ENUM) NSETTINGS };

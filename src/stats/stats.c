@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prom.h"
 #include "../util/durable.h"
 
 const char *const drop_reason_names[DROP_REASONS] = {
@@ -34,6 +35,18 @@ const char *const drop_reason_names[DROP_REASONS] = {
 	[DROP_CLOSED] = "closed",
 	[DROP_IO_ERROR] = "io_error",
 	[DROP_ABORTED] = "aborted",
+};
+
+const uint64_t stats_latency_bounds_ns[STATS_LATENCY_BOUNDS] = {
+	100, 250, 500,
+	1000, 2500, 5000,
+	10000, 25000, 50000,
+	100000, 250000, 500000,
+	1000000, 2500000, 5000000,
+	10000000, 25000000, 50000000,
+	100000000, 250000000, 500000000,
+	1000000000, 2500000000, 5000000000,
+	10000000000,
 };
 
 /* Loads another thread's counter; see the comment at the top of the file. */
@@ -192,9 +205,29 @@ static void put_config(struct doc *d, cJSON *run, const struct run_report *r)
 	}
 }
 
+/*
+ * The buckets are read first and count after them: the owner adds to a
+ * bucket before it adds to count, so every cumulative bucket read this way
+ * is at most count + 1 (the record in flight), and clamping it to count
+ * makes a valid histogram (no bucket above the total) of each snapshot.
+ */
 static void put_latency(struct doc *d, cJSON *o, const char *key, const struct hist *h)
 {
 	cJSON *l = put_obj(d, o, key);
+	uint64_t cum[STATS_LATENCY_BOUNDS] = {0}, seen = 0;
+	unsigned k = 0;
+
+	/* A bucket counts below a bound only when its largest value (hist_upper_bound()) does. */
+	for (unsigned b = 0; b < HIST_BUCKETS; b++) {
+		uint64_t up = hist_upper_bound(b);
+
+		while (k < STATS_LATENCY_BOUNDS && up > stats_latency_bounds_ns[k])
+			cum[k++] = seen;
+		seen += ld(&h->bucket[b]);
+	}
+	while (k < STATS_LATENCY_BOUNDS)
+		cum[k++] = seen;
+
 	uint64_t count = ld(&h->count), sum = ld(&h->sum), min = ld(&h->min);
 
 	/* A snapshot may see the first count before the first min: still "empty". */
@@ -209,6 +242,14 @@ static void put_latency(struct doc *d, cJSON *o, const char *key, const struct h
 	put_u64(d, l, "p999", hist_quantile(h, 0.999));
 	put_u64(d, l, "p9999", hist_quantile(h, 0.9999));
 	put_u64(d, l, "max", ld(&h->max));
+	put_u64(d, l, "sum", sum);
+	cJSON *bk = put_arr(d, l, "buckets");
+	for (k = 0; k < STATS_LATENCY_BOUNDS; k++) {
+		cJSON *pair = put_arr(d, bk, NULL);
+
+		put_u64(d, pair, NULL, stats_latency_bounds_ns[k]);
+		put_u64(d, pair, NULL, cum[k] < count ? cum[k] : count);
+	}
 }
 
 /* Everything summed over the writers and the reader, read once. */
@@ -400,8 +441,9 @@ static void put_totals(struct doc *d, cJSON *root, const struct totals *t)
 }
 
 /* Quantiles of the exact size counts, by the same rank rule as hist_quantile() (hist_rank()). */
-static void put_block_sizes(struct doc *d, cJSON *root, const struct reader_stats *rs)
+static void put_block_sizes(struct doc *d, cJSON *root, const struct run_report *r)
 {
+	const struct reader_stats *rs = r->reader;
 	static const struct {
 		const char *key;
 		double q;
@@ -445,6 +487,11 @@ static void put_block_sizes(struct doc *d, cJSON *root, const struct reader_stat
 	put_dbl(d, o, "mean_bytes", n ? (double)bytes / (double)n : 0.0);
 	for (unsigned k = 0; k < NQ; k++)
 		put_u64(d, o, qs[k].key, q[k]);
+	/* Up to 65536 pairs: in every document only when asked for (stats.h, sizes). */
+	if (!r->final && !r->sizes) {
+		free(cnt);
+		return;
+	}
 	cJSON *counts = put_arr(d, o, "counts");
 	for (uint64_t s = min; n && s <= max; s++) {
 		if (!cnt[s])
@@ -530,11 +577,48 @@ static void put_reader(struct doc *d, cJSON *root, const struct run_report *r)
 	}
 }
 
-char *stats_to_json(const struct run_report *r)
+/* A rate: n over secs, 0 for no time. */
+static double per_second(uint64_t n, double secs)
 {
-	if (!r)
-		return NULL;
+	return secs > 0 ? (double)n / secs : 0.0;
+}
 
+static uint64_t since(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
+/*
+ * throughput: the averages since the start, and the rates since the
+ * previous document (r->interval, which this updates), so that a dashboard
+ * shows the current rate without differencing two documents.
+ */
+static void put_throughput(struct doc *d, cJSON *root, const struct run_report *r,
+			   const struct totals *t)
+{
+	double secs = r->duration_seconds > 0 ? r->duration_seconds : 0.0;
+	struct stats_interval none = {0}, *prev = r->interval ? r->interval : &none;
+	double dt = secs > prev->seconds ? secs - prev->seconds : 0.0;
+	cJSON *tp = put_obj(d, root, "throughput");
+
+	put_dbl(d, tp, "blocks_per_second", per_second(t->persisted, secs));
+	put_dbl(d, tp, "bytes_per_second", per_second(t->persisted_bytes, secs));
+	put_dbl(d, tp, "packets_per_second", per_second(t->read, secs));
+	put_dbl(d, tp, "dropped_blocks_per_second", per_second(t->dropped, secs));
+	cJSON *iv = put_obj(d, tp, "interval");
+	put_dbl(d, iv, "seconds", dt);
+	put_dbl(d, iv, "blocks_per_second", per_second(since(t->persisted, prev->blocks), dt));
+	put_dbl(d, iv, "bytes_per_second", per_second(since(t->persisted_bytes, prev->bytes), dt));
+	put_dbl(d, iv, "packets_per_second", per_second(since(t->read, prev->packets), dt));
+	put_dbl(d, iv, "dropped_blocks_per_second", per_second(since(t->dropped, prev->dropped), dt));
+	if (r->interval)
+		*r->interval = (struct stats_interval){ .seconds = secs, .blocks = t->persisted,
+			.bytes = t->persisted_bytes, .packets = t->read, .dropped = t->dropped };
+}
+
+/* The document as a cJSON tree (caller deletes), or NULL when out of memory. */
+static cJSON *build_document(const struct run_report *r)
+{
 	struct doc d = { .oom = false };
 	struct totals t;
 	cJSON *root = cJSON_CreateObject();
@@ -546,14 +630,10 @@ char *stats_to_json(const struct run_report *r)
 	put_bool(&d, root, "final", r->final);
 	put_run(&d, root, r);
 	put_totals(&d, root, &t);
-	put_block_sizes(&d, root, r->reader);
+	put_block_sizes(&d, root, r);
 	put_writers(&d, root, r);
 	put_reader(&d, root, r);
-
-	double secs = r->duration_seconds > 0 ? r->duration_seconds : 0.0;
-	cJSON *tp = put_obj(&d, root, "throughput");
-	put_dbl(&d, tp, "blocks_per_second", secs > 0 ? (double)t.persisted / secs : 0.0);
-	put_dbl(&d, tp, "bytes_per_second", secs > 0 ? (double)t.persisted_bytes / secs : 0.0);
+	put_throughput(&d, root, r, &t);
 
 	cJSON *rec = put_obj(&d, root, "reconciliation");
 	put_u64(&d, rec, "generated_blocks", t.generated);
@@ -569,31 +649,82 @@ char *stats_to_json(const struct run_report *r)
 	/* A snapshot of running threads is skewed by design: no verdict before the end. */
 	put(&d, rec, "consistent", r->final ? cJSON_CreateBool(consistent(&t)) : cJSON_CreateNull());
 
-	char *text = d.oom ? NULL : cJSON_Print(root);
+	if (d.oom) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+char *stats_to_json(const struct run_report *r)
+{
+	if (!r)
+		return NULL;
+
+	cJSON *root = build_document(r);
+	char *text = root ? cJSON_Print(root) : NULL;
 	cJSON_Delete(root);
 	return text;
 }
 
 /* --------------------------------------------------------- atomic replace */
 
-int stats_write_json(const struct run_report *r, const char *path, unsigned mode)
+/* The JSON text of root with a final newline, like every text file (caller frees). */
+static char *json_text(const cJSON *root)
 {
-	int ret;
-	char *text = stats_to_json(r);
+	char *text = cJSON_Print(root);
 	if (!text)
-		return -ENOMEM;
-
-	/* The document ends with a newline, like every text file. */
+		return NULL;
 	size_t len = strlen(text);
 	char *doc = realloc(text, len + 2);
 	if (!doc) {
 		free(text);
-		return -ENOMEM;
+		return NULL;
 	}
 	doc[len] = '\n';
 	doc[len + 1] = '\0';
-	ret = replace_file(path, doc, len + 1, mode);
-	free(doc);
+	return doc;
+}
+
+int stats_write_json(const struct run_report *r, const char *path, unsigned mode)
+{
+	const char *failed;
+
+	return stats_write_files(r, path, NULL, mode, &failed);
+}
+
+int stats_write_files(const struct run_report *r, const char *json_path, const char *prom_path,
+		      unsigned mode, const char **failed)
+{
+	int ret = 0, err;
+	cJSON *root = r ? build_document(r) : NULL;
+
+	*failed = json_path ? json_path : prom_path;
+	if (!root)
+		return -ENOMEM;
+	*failed = NULL;
+	/* Each file is tried even when the other failed: the first error is the answer. */
+	if (json_path) {
+		char *doc = json_text(root);
+
+		err = doc ? replace_file(json_path, doc, strlen(doc), mode) : -ENOMEM;
+		free(doc);
+		if (err) {
+			ret = err;
+			*failed = json_path;
+		}
+	}
+	if (prom_path) {
+		char *text = prom_render(root, prom_path);
+
+		err = text ? replace_file(prom_path, text, strlen(text), mode) : -ENOMEM;
+		free(text);
+		if (err && !ret) {
+			ret = err;
+			*failed = prom_path;
+		}
+	}
+	cJSON_Delete(root);
 	return ret;
 }
 

@@ -26,10 +26,35 @@
  * 3: run.sync_at_close, run.config.sync, writers[].naps.
  * 4: run.config.io_engine spelled as run.io_engine ("io_uring", was "uring");
  *    totals.dropped.aborted.
+ * 5: (shared by the changes of one day) latency buckets and sum, throughput's
+ *    rates over the last interval, block_sizes.counts only in the final
+ *    document unless --stats-sizes, run.config.prom_file and stats_sizes.
  */
-#define STATS_SCHEMA_VERSION 4
+#define STATS_SCHEMA_VERSION 5
 
 #define STATS_MAX_BLOCK 65535u /* block sizes are counted exactly up to this */
+
+/*
+ * The latency histograms' buckets in the document (latency.buckets) and in
+ * the Prometheus histograms: upper bounds in ns, 1-2.5-5 steps from 100 ns
+ * to 10 s; the last bucket (+Inf) is the count.  Fixed, so that histograms
+ * of every writer, run and host add up.
+ */
+#define STATS_LATENCY_BOUNDS 25
+extern const uint64_t stats_latency_bounds_ns[STATS_LATENCY_BOUNDS];
+
+/*
+ * Rates over the last interval: the totals the previous document saw, kept
+ * by the caller between documents (one per run; main thread).  Zeroed: the
+ * first document's interval starts with the run.
+ */
+struct stats_interval {
+	double seconds;   /* run.duration_seconds of the previous document */
+	uint64_t blocks;  /* totals.persisted_blocks */
+	uint64_t bytes;   /* totals.persisted_bytes */
+	uint64_t packets; /* totals.read_packets */
+	uint64_t dropped; /* totals.dropped_blocks */
+};
 
 /* What a writer thread owns (cache-line aligned, one per writer). */
 struct writer_stats {
@@ -149,6 +174,17 @@ struct run_report {
 	const char *output;
 	const char *mode;                   /* "synthetic" (also when NULL) or "replay" */
 	const struct input_report *input;   /* replay mode, else NULL */
+	/*
+	 * block_sizes.counts: always in the final document (dbcap-verify
+	 * checks it), in a periodic one only when sizes is set (--stats-sizes):
+	 * it is up to 65536 pairs, most of a periodic document's size.
+	 */
+	bool sizes;
+	/*
+	 * In: the totals of the previous document, for throughput.interval;
+	 * out: this document's.  NULL: the interval is the whole run.
+	 */
+	struct stats_interval *interval;
 };
 
 /*
@@ -162,6 +198,17 @@ int stats_write_json(const struct run_report *r, const char *path, unsigned mode
 
 /* The same document as a string (caller frees), for tests and stdout. */
 char *stats_to_json(const struct run_report *r);
+
+/*
+ * One document, rendered once, written to each of the files that are not
+ * NULL: the JSON document (json_path) and the same figures in Prometheus's
+ * text format (prom_path, src/stats/prom.h), each replaced atomically with
+ * permission bits mode.  Both come from one read of the counters, so their
+ * values are equal.  Returns 0 or -errno; *failed names the path that
+ * failed (NULL on success).
+ */
+int stats_write_files(const struct run_report *r, const char *json_path, const char *prom_path,
+		      unsigned mode, const char **failed);
 
 /* A one-line human summary to stderr, like tcpdump's "N packets captured". */
 void stats_print_summary(const struct run_report *r);

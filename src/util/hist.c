@@ -44,6 +44,11 @@ static uint64_t hist_upper(unsigned b)
 	return ((top + 1u) << shift) - 1u;
 }
 
+uint64_t hist_upper_bound(unsigned b)
+{
+	return hist_upper(b < HIST_BUCKETS ? b : HIST_BUCKETS - 1);
+}
+
 /*
  * Loads a counter the owning thread stores: relaxed, because each value is
  * meaningful on its own (see hist_record()).

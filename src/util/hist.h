@@ -37,5 +37,12 @@ uint64_t hist_quantile(const struct hist *h, double q);
  * The rule hist_quantile() uses, for callers that keep exact counts.
  */
 uint64_t hist_rank(double q, uint64_t n);
+/*
+ * The largest value that lands in bucket b (0 <= b < HIST_BUCKETS): every
+ * value counted in bucket b is at most this, so cumulative counts against
+ * fixed bounds (the statistics' latency buckets) never count a value above
+ * its bound.
+ */
+uint64_t hist_upper_bound(unsigned b);
 
 #endif

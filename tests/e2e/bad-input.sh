@@ -133,6 +133,34 @@ stats-readonly-dir)
 	stats=(--stats ro/s.json) words=('--stats ro/s.json' 'Read-only file system')
 	;;
 stats-stdout-interval) stats=(--stats - --stats-interval 1) words=('--stats -' '--stats-interval') ;;
+# --prom: the same checks as --stats, and against the statistics' own file.
+prom-is-output) stats=(--prom ./out.pcapng) words=('--prom ./out.pcapng' 'same file' '-w out.pcapng') ;;
+prom-is-stats) stats=(--stats s.json --prom ./s.json) words=('--prom ./s.json' '--stats s.json') ;;
+prom-is-config)
+	printf '{ "writers": 1 }\n' >c.json
+	args+=(--config c.json --force) stats=(--prom c.json) words=('--prom c.json' '--config c.json')
+	;;
+prom-is-input)
+	write_pcap in.pcap 1
+	args=(-r in.pcap -w o.pcap --force) stats=(--prom in.pcap) words=('--prom in.pcap' '-r in.pcap')
+	;;
+prom-exists) want_rc=1; printf 'x 1\n' >m.prom; stats=(--prom m.prom) words=('--prom m.prom' '--force') ;;
+prom-symlink-force)
+	want_rc=1
+	printf 'the target\n' >target
+	ln -s target m.prom
+	args+=(--force) stats=(--prom m.prom) words=('--prom m.prom' 'symbolic link')
+	;;
+prom-missing-dir)
+	want_rc=1
+	stats=(--prom nodir/m.prom) words=('--prom nodir/m.prom' 'No such file or directory')
+	;;
+prom-readonly-dir)
+	want_rc=1
+	readonly_dir ro
+	stats=(--prom ro/m.prom) words=('--prom ro/m.prom' 'Read-only file system')
+	;;
+stats-interval-alone) stats=(--stats-interval 1) words=('--stats-interval 1' '--stats FILE' '--prom FILE') ;;
 input-stdin)
 	# libpcap reads "-" as standard input, which blocks (here: a FIFO that stays open).
 	want_rc=1
@@ -153,6 +181,7 @@ config-wrong-type) printf '{ "writers": "two" }\n' >c.json; words=('c.json' '"wr
 config-range) printf '{ "buffers": 1 }\n' >c.json; words=('c.json' '"buffers"' '1') ;;
 config-invalid-json) printf '{ "writers": 2,\n  "layout": shared }\n' >c.json; words=('c.json' 'JSON') ;;
 config-missing) words=('c.json' 'No such file or directory') ;;
+config-filter-synthetic) printf '{ "filter": "tcp" }\n' >c.json; words=('c.json' '"filter"' '--pcap') ;;
 *) fail "unknown case $CASE" ;;
 esac
 [[ $CASE == config-* ]] && args+=(--config c.json)

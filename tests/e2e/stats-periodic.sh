@@ -35,6 +35,15 @@ for snap in snapshot.json snapshot.json.last; do
 	expect "$snap: reconciliation.consistent" "$(jget $snap reconciliation.consistent)" null
 	expect "$snap: run.stop_reason" "$(jget $snap run.stop_reason)" running
 done
+# Schema 5: every size's count only in the final document (no --stats-sizes).
+"$PYTHON" -c '
+import json, sys
+for f in sys.argv[1:]:
+    d = json.load(open(f))
+    has = "counts" in d["block_sizes"]
+    if has != d["final"]:
+        sys.exit("%s: final %s but block_sizes.counts %s" % (f, d["final"], "present" if has else "absent"))
+' snapshot.json snapshot.json.last st/s.json || fail "block_sizes.counts where it should not be (above)"
 expect final "$(jget st/s.json final)" true
 expect run.stop_reason "$(jget st/s.json run.stop_reason)" duration
 "$PYTHON" "$E2E_SRC/e2e.py" validate "$SCHEMA" snapshot.json snapshot.json.last st/s.json ||

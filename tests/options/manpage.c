@@ -212,7 +212,9 @@ int main(int argc, char **argv)
 		}
 		/* The option in parentheses is the one the key stands for. */
 		scan_options(conf->key_opts[i], &named);
-		if (named.nlongs + named.nshorts == 0)
+		/* A key with no option (the filter: the words after the options) names none. */
+		if (named.nlongs + named.nshorts == 0 &&
+		    (options__settings[id].opt || options__settings[id].shortopt))
 			FAIL("%s: CONFIGURATION: key \"%s\" names no option", page, conf->keys[i]);
 		for (unsigned j = 0; j < named.nlongs; j++)
 			if (!option_sets(named.longs[j], 0, id))

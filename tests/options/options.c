@@ -628,7 +628,7 @@ static void test_cli_errors(void)
 		{{"stray"},
 		 "dbcap: unexpected argument \"stray\": dbcap takes options only, no file names or "
 		 "filter expressions (see dbcap --help)"},
-		{{"--stats-interval", "1"}, "dbcap: --stats-interval 1 needs --stats FILE"},
+		{{"--stats-interval", "1"}, "dbcap: --stats-interval 1 needs --stats FILE or --prom FILE"},
 		{{"--block-min", "500", "--block-max", "100"},
 		 "dbcap: --block-min 500 is larger than --block-max 100"},
 		{{"--buffer-size", "4096"},
@@ -778,7 +778,7 @@ static void test_config_errors(void)
 		const char *path = write_config("cross.json", "{\"stats_interval\": 2, \"output\": \"o\"}");
 
 		CHECK_INT(parse(&o, "--config", path, NULL), -1);
-		snprintf(want, sizeof(want), "dbcap: key \"stats_interval\" 2 (in %s) needs --stats FILE",
+		snprintf(want, sizeof(want), "dbcap: key \"stats_interval\" 2 (in %s) needs --stats FILE or --prom FILE",
 			 path);
 		CHECK_MSG(want);
 		options_free(&o);
