@@ -26,8 +26,10 @@
  * 3: run.sync_at_close, run.config.sync, writers[].naps.
  * 4: run.config.io_engine spelled as run.io_engine ("io_uring", was "uring");
  *    totals.dropped.aborted.
+ * 5: run.output_kind, run.output_format, run.input.kind, run.config.format;
+ *    run.io_engine "write" (a stream).
  */
-#define STATS_SCHEMA_VERSION 4
+#define STATS_SCHEMA_VERSION 5
 
 #define STATS_MAX_BLOCK 65535u /* block sizes are counted exactly up to this */
 
@@ -78,6 +80,7 @@ struct reader_stats {
 /* Replay mode: the input file, for run.input. */
 struct input_report {
 	const char *path;
+	const char *kind;          /* "file", "stdin" or "fifo" (NULL: "file") */
 	const char *format;        /* "pcap" or "pcapng" */
 	uint32_t linktype;         /* the output header's link-type field (LINKTYPE_ value) */
 	const char *linktype_name; /* libpcap's name ("EN10MB"), or NULL */
@@ -147,6 +150,8 @@ struct run_report {
 	struct dbuf_reader_stats lib_reader;
 	struct io_report io;               /* persist_report() */
 	const char *output;
+	const char *output_kind;            /* "file", "stdout" or "fifo" (NULL: "file") */
+	const char *output_format;          /* "pcap" or "pcapng" (NULL: by the mode) */
 	const char *mode;                   /* "synthetic" (also when NULL) or "replay" */
 	const struct input_report *input;   /* replay mode, else NULL */
 };
