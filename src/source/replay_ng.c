@@ -37,8 +37,8 @@ struct out {
 
 static void put(struct out *o, const void *v, size_t n)
 {
-	if (o->failed)
-		return;
+	if (o->failed || n == 0)
+		return; /* n == 0: v may be NULL (an empty option), which memcpy() must not get */
 	if (o->len + n > o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 1024;
 		while (cap < o->len + n)
