@@ -5,6 +5,8 @@
 #   fifo            -w FIFO with a reader: the same; then no reader and SIGTERM: ends the wait
 #   epipe-ENGINE    | head -c 100 (ENGINE io_uring or pwrite, as asked for): exit 1, not 141,
 #                   a message, the records the pipe did not take counted as dropped (io_error)
+# The bash -c scripts below take their programs as $1, $2: single quotes on purpose.
+# shellcheck disable=SC2016
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 DBCAP=$1 VERIFY=$2 CASE=$3

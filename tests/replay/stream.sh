@@ -5,6 +5,8 @@
 #   out-epipe   -w - | head -c 100: exit 1, not 141, the books balance (dropped.io_error)
 #   in          -r - from a pipe, from a regular file, -r FIFO: the same output as -r FILE
 #   in-signal   a FIFO without a writer, a pipe that stays quiet: SIGINT/SIGTERM end the wait
+# The bash -c scripts below take their programs as $1, $2: single quotes on purpose.
+# shellcheck disable=SC2016
 # shellcheck source=tests/replay/lib.sh
 source "$(dirname "$0")/lib.sh"
 CASE=$1
