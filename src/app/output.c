@@ -63,11 +63,10 @@ static int write_header(struct app *app, char *msg, size_t msglen)
 	uint8_t *header = build_header(app, &hlen, msg, msglen);
 	int err = hlen ? persist_append(app->persist, header, hlen, -1, NULL) : -ENOMEM;
 
-	if (hlen)
-		snprintf(msg, msglen, "%s: write: %s", app->o.output, strerror(-err));
-
 	if (err == 0)
 		err = persist_write_tail(app->persist); /* header is freed next */
+	if (hlen && err)
+		snprintf(msg, msglen, "%s: write: %s", app->o.output, strerror(-err));
 	free(header);
 	if (err == 0)
 		counter_add(&app->rs->file_bytes, hlen);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Persistence: appends a stream of bytes to one file with io_uring (or
- * pwrite when io_uring is unavailable).  Used by the reader thread only.
+ * pwrite when io_uring is unavailable), or to a pipe or FIFO with write(2)
+ * (persist_opts.stream).  Used by the reader thread only.
  *
  * The stream is appended chunk by chunk; each chunk holds whole records, so
  * every chunk boundary is a record boundary.  The module knows nothing of the
