@@ -2,14 +2,16 @@
 /*
  * dbcap-verify: checks a synthetic capture file against its statistics.
  *
- *   dbcap-verify [-v] CAPTURE.pcapng STATS.json
+ *   dbcap-verify [-v] CAPTURE STATS.json
  *   dbcap-verify --crash SEED MIN MAX CAPTURE.pcapng
  *
  * Re-derives every block from (seed, writer, sequence) and checks:
  *  - the file is well formed pcapng: one section, one interface per writer,
- *    every block complete, nothing after the last block;
+ *    every block complete, nothing after the last block; or (--format pcap)
+ *    a nanosecond pcap of link type USER0, nothing but complete records;
  *  - every record's payload is exactly what the writer generated, its length
- *    is the one its sequence number implies, its interface is its writer;
+ *    is the one its sequence number implies, its interface is its writer
+ *    (pcapng);
  *  - per writer, sequence numbers strictly increase, and the numbers missing
  *    equal that writer's counted drops (plus its share of blocks lost to an
  *    I/O error, which in total must equal the counted io_error drops);
@@ -34,6 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../src/format/pcap.h"
 #include "../src/format/pcapng.h"
 #include "../src/source/synth.h"
 
@@ -213,46 +216,77 @@ static int crash_check(uint64_t seed, uint32_t bmin, uint32_t bmax, const char *
 	return failures ? 1 : 0;
 }
 
-int main(int argc, char **argv)
+static struct writer_seen ws[MAX_WRITERS];
+static uint64_t sizes[MAX_SIZE + 1];
+static uint64_t seed;
+static uint32_t bmin, bmax;
+static unsigned nwriters;
+
+/*
+ * One record's payload against what its writer generated.  iface: the
+ * pcapng interface it is on (its writer), or -1 (pcap: none).
+ */
+static void check_block(uint64_t records, const uint8_t *data, uint32_t caplen, int64_t iface)
 {
-	int argi = 1;
-	if (argc == 6 && strcmp(argv[1], "--crash") == 0)
-		return crash_check(strtoull(argv[2], NULL, 0), (uint32_t)strtoul(argv[3], NULL, 0),
-				   (uint32_t)strtoul(argv[4], NULL, 0), argv[5]);
-	if (argi < argc && strcmp(argv[argi], "-v") == 0) {
-		verbose = 1;
-		argi++;
-	}
-	if (argc - argi != 2) {
-		fprintf(stderr, "usage: dbcap-verify [-v] CAPTURE.pcapng STATS.json\n"
-				"       dbcap-verify --crash SEED MIN MAX CAPTURE.pcapng\n");
-		return 2;
-	}
-	const char *cap_path = argv[argi], *stats_path = argv[argi + 1];
-	cJSON *st = load_json(stats_path);
-	if (!st)
-		return 2;
+	uint32_t writer;
+	uint64_t seq;
 
-	size_t size = 0;
-	const uint8_t *map = map_file(cap_path, &size);
-	if (!map)
-		return 2;
-
-	uint64_t seed = num(st, "run.config.seed");
-	uint32_t bmin = (uint32_t)num(st, "run.config.block_min_bytes");
-	uint32_t bmax = (uint32_t)num(st, "run.config.block_max_bytes");
-	unsigned nwriters = (unsigned)num(st, "run.config.writers");
-	const cJSON *jw = cJSON_GetObjectItemCaseSensitive(st, "writers");
-	if (nwriters < 1 || nwriters > MAX_WRITERS || cJSON_GetArraySize(jw) != (int)nwriters) {
-		FAIL("stats: writers array does not match run.config.writers (%u)", nwriters);
-		return 1;
+	synth_parse(data, &writer, &seq);
+	if (writer >= nwriters || (iface >= 0 && writer != iface)) {
+		FAIL("record %" PRIu64 ": writer %u on interface %" PRId64, records, writer, iface);
+	} else {
+		struct writer_seen *w = &ws[writer];
+		if (w->records && seq < w->next_seq)
+			FAIL("writer %u: sequence %" PRIu64 " after %" PRIu64
+			     " (duplicate or reordered)", writer, seq, w->next_seq - 1);
+		if (caplen != synth_size(seed, writer, seq, bmin, bmax))
+			FAIL("writer %u seq %" PRIu64 ": length %u, generated %u", writer,
+			     seq, caplen, synth_size(seed, writer, seq, bmin, bmax));
+		else if (!synth_check(seed, data, caplen))
+			FAIL("writer %u seq %" PRIu64 ": payload corrupted", writer, seq);
+		w->records++;
+		w->bytes += caplen;
+		w->next_seq = seq + 1;
 	}
+	sizes[caplen <= MAX_SIZE ? caplen : MAX_SIZE]++;
+}
 
-	static struct writer_seen ws[MAX_WRITERS];
-	static uint64_t sizes[MAX_SIZE + 1];
+/* A pcap file (--format pcap): the header, then nothing but complete records. */
+static void walk_pcap(const uint8_t *map, size_t size, bool nano, uint64_t *records,
+		      uint64_t *bytes)
+{
+	uint64_t off = PCAPF_FILE_HEADER;
+	uint32_t linktype;
+
+	memcpy(&linktype, map + 20, 4);
+	if (linktype != PCAPNG_LINKTYPE_USER0 || !nano)
+		FAIL("pcap header: link type %u (want %u), %s time stamps (want nano)", linktype,
+		     PCAPNG_LINKTYPE_USER0, nano ? "nano" : "micro");
+	while (off < size) {
+		uint32_t h[4];
+		if (size - off < PCAPF_REC_HEADER) {
+			FAIL("offset %" PRIu64 ": %zu trailing bytes, not a record", off, size - off);
+			break;
+		}
+		memcpy(h, map + off, sizeof(h));
+		if (h[2] != h[3] || h[2] < SYNTH_HEADER || h[2] > size - off - PCAPF_REC_HEADER) {
+			FAIL("record %" PRIu64 " at %" PRIu64 ": bad lengths %u/%u", *records, off,
+			     h[2], h[3]);
+			break;
+		}
+		check_block(*records, map + off + PCAPF_REC_HEADER, h[2], -1);
+		(*records)++;
+		*bytes += h[2];
+		off += PCAPF_REC_HEADER + h[2];
+	}
+}
+
+/* A pcapng file: walk every block by hand: the file must be nothing but complete blocks. */
+static void walk_pcapng(const uint8_t *map, size_t size, uint64_t *records_out,
+			uint64_t *bytes_out, uint64_t *shbs_out, uint64_t *idbs_out)
+{
 	uint64_t records = 0, bytes = 0, idbs = 0, shbs = 0, off = 0;
 
-	/* Walk every block by hand: the file must be nothing but complete blocks. */
 	while (off < size) {
 		uint32_t type, total, trailer;
 		if (size - off < 12) {
@@ -287,8 +321,7 @@ int main(int argc, char **argv)
 				FAIL("interface description after records");
 			idbs++;
 		} else if (type == PCAPNG_EPB) {
-			uint32_t iface, caplen, origlen, writer;
-			uint64_t seq;
+			uint32_t iface, caplen, origlen;
 			memcpy(&iface, b + 8, 4);
 			memcpy(&caplen, b + 20, 4);
 			memcpy(&origlen, b + 24, 4);
@@ -299,32 +332,65 @@ int main(int argc, char **argv)
 				off += total;
 				continue;
 			}
-			const uint8_t *data = b + PCAPNG_EPB_HEADER;
-			synth_parse(data, &writer, &seq);
-			if (writer >= nwriters || writer != iface) {
-				FAIL("record %" PRIu64 ": writer %u on interface %u", records, writer,
-				     iface);
-			} else {
-				struct writer_seen *w = &ws[writer];
-				if (w->records && seq < w->next_seq)
-					FAIL("writer %u: sequence %" PRIu64 " after %" PRIu64
-					     " (duplicate or reordered)", writer, seq, w->next_seq - 1);
-				if (caplen != synth_size(seed, writer, seq, bmin, bmax))
-					FAIL("writer %u seq %" PRIu64 ": length %u, generated %u", writer,
-					     seq, caplen, synth_size(seed, writer, seq, bmin, bmax));
-				else if (!synth_check(seed, data, caplen))
-					FAIL("writer %u seq %" PRIu64 ": payload corrupted", writer, seq);
-				w->records++;
-				w->bytes += caplen;
-				w->next_seq = seq + 1;
-			}
+			check_block(records, b + PCAPNG_EPB_HEADER, caplen, iface);
 			records++;
 			bytes += caplen;
-			sizes[caplen <= MAX_SIZE ? caplen : MAX_SIZE]++;
 		} else {
 			FAIL("offset %" PRIu64 ": unexpected block type 0x%x", off, type);
 		}
 		off += total;
+	}
+	*records_out = records;
+	*bytes_out = bytes;
+	*shbs_out = shbs;
+	*idbs_out = idbs;
+}
+
+int main(int argc, char **argv)
+{
+	int argi = 1;
+	if (argc == 6 && strcmp(argv[1], "--crash") == 0)
+		return crash_check(strtoull(argv[2], NULL, 0), (uint32_t)strtoul(argv[3], NULL, 0),
+				   (uint32_t)strtoul(argv[4], NULL, 0), argv[5]);
+	if (argi < argc && strcmp(argv[argi], "-v") == 0) {
+		verbose = 1;
+		argi++;
+	}
+	if (argc - argi != 2) {
+		fprintf(stderr, "usage: dbcap-verify [-v] CAPTURE.pcapng STATS.json\n"
+				"       dbcap-verify --crash SEED MIN MAX CAPTURE.pcapng\n");
+		return 2;
+	}
+	const char *cap_path = argv[argi], *stats_path = argv[argi + 1];
+	cJSON *st = load_json(stats_path);
+	if (!st)
+		return 2;
+
+	size_t size = 0;
+	const uint8_t *map = map_file(cap_path, &size);
+	if (!map)
+		return 2;
+
+	seed = num(st, "run.config.seed");
+	bmin = (uint32_t)num(st, "run.config.block_min_bytes");
+	bmax = (uint32_t)num(st, "run.config.block_max_bytes");
+	nwriters = (unsigned)num(st, "run.config.writers");
+	const cJSON *jw = cJSON_GetObjectItemCaseSensitive(st, "writers");
+	if (nwriters < 1 || nwriters > MAX_WRITERS || cJSON_GetArraySize(jw) != (int)nwriters) {
+		FAIL("stats: writers array does not match run.config.writers (%u)", nwriters);
+		return 1;
+	}
+
+	uint64_t records = 0, bytes = 0, idbs = 0, shbs = 0;
+	bool nano;
+
+	if (size >= PCAPF_FILE_HEADER && pcapf_header_ok(map, &nano)) {
+		/* --format pcap: no interfaces; each block's header names its writer. */
+		walk_pcap(map, size, nano, &records, &bytes);
+		shbs = 1;
+		idbs = nwriters;
+	} else {
+		walk_pcapng(map, size, &records, &bytes, &shbs, &idbs);
 	}
 	if (shbs != 1)
 		FAIL("%" PRIu64 " section headers, want 1", shbs);

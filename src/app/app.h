@@ -57,6 +57,10 @@ struct app {
 	pthread_t main_thread;              /* main: replay's last writer wakes it */
 	sigset_t sigs;                      /* main: the signals only main takes (sigtimedwait) */
 	const struct capfmt *fmt;           /* main: the output's format (the reader walks it) */
+	enum out_format format;             /* main: the same, as --format names it */
+	bool stream_out;                    /* main: -w is standard output or a FIFO (a stream) */
+	const char *out_kind;               /* main: "file", "stdout" or "fifo" (run.output_kind) */
+	int input_fd;                       /* main: -r - or a FIFO copied into a memfd, else -1 */
 	struct iovec *regions;              /* main: the buffer's regions, registered by persist */
 
 	/* Replay mode: main sets these up before the threads start; read-only after. */
@@ -89,6 +93,15 @@ struct app {
 
 /* Replay's last writer wakes main with it (SIGUSR1 is the user's: statistics now). */
 #define DBCAP_SIG_WAKE SIGRTMIN
+
+/*
+ * dbcap.c (main thread, before the threads start): waits up to wait_ns for
+ * a signal and returns it if it asks for a stop (SIGINT, SIGTERM, SIGHUP,
+ * SIGQUIT), else 0.  For the waits of the start (a FIFO's other end, the
+ * input from a pipe), which must not be deaf to a stop.  The signal's name.
+ */
+int wait_stop_signal(struct app *app, long wait_ns);
+const char *stop_signal_name(int sig);
 
 /* writers.c: writer thread wa->id's body (argp: a struct writer_arg). */
 void *writer_main(void *argp);

@@ -31,7 +31,8 @@
 
 /* The synopsis and what dbcap does; the options follow, from the table. */
 static const char usage_text[] =
-	"Usage: dbcap -w FILE [--force] [-c COUNT] [--duration SECONDS] [-q]\n"
+	"Usage: dbcap -w FILE|- [--format pcap|pcapng] [--force] [-c COUNT]\n"
+	"             [--duration SECONDS] [-q]\n"
 	"             [--writers N] [--cpus LIST] [--reader-cpu N]\n"
 	"             [--layout per-writer|shared|mutex] [--buffers K]\n"
 	"             [--buffer-size SIZE] [--on-full drop|wait]\n"
@@ -41,15 +42,17 @@ static const char usage_text[] =
 	"             [--sync[=auto|on|off] | --no-sync] [--io-depth N]\n"
 	"             [--flush-age SECONDS] [--stats FILE [--stats-interval SECONDS]]\n"
 	"             [--config FILE]\n"
-	"       dbcap -r FILE -w FILE [-s SNAPLEN] [--speed X] [-c COUNT] [other options]\n"
-	"             [FILTER EXPRESSION]\n"
+	"       dbcap -r FILE|- -w FILE|- [-s SNAPLEN] [--speed X] [-c COUNT]\n"
+	"             [other options] [FILTER EXPRESSION]\n"
 	"       dbcap -h | --help | --version\n"
 	"\n"
 	"Writer threads generate synthetic blocks into a lock-free multi-writer double\n"
 	"buffer; one reader thread appends them to a pcapng file.  Runs until COUNT\n"
 	"blocks, SECONDS, SIGINT or SIGTERM, whichever comes first.  With -r, the\n"
 	"writers replay a pcap or pcapng file instead, sharded by flow, into a pcap\n"
-	"file; a filter expression (pcap-filter(7)) may follow the options.\n"
+	"file; a filter expression (pcap-filter(7)) may follow the options.  FILE's\n"
+	"extension (.pcap, .pcapng) or --format chooses the output's format; - is\n"
+	"standard output (-w) or input (-r).\n"
 	"\n";
 
 static const char *const group_titles[] = {

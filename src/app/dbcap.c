@@ -44,7 +44,14 @@ static int parse(struct app *app, int argc, char **argv)
 	if (err)
 		return err > 0 ? 0 : 2;
 	app->replaying = app->o.pcap != NULL;
-	app->fmt = app->replaying ? &capfmt_pcap : &capfmt_pcapng;
+	bool conflict;
+	app->format = options_format(&app->o, &conflict);
+	app->fmt = app->format == FORMAT_PCAPNG ? &capfmt_pcapng : &capfmt_pcap;
+	if (conflict)
+		fprintf(stderr, "dbcap: warning: -w %s: the name says %s, --format says %s; "
+				"writing %s\n",
+			app->o.output, app->format == FORMAT_PCAP ? "pcapng" : "pcap",
+			options_format_name(app->format), options_format_name(app->format));
 	return PARSED;
 }
 
@@ -101,6 +108,19 @@ static const char *signal_name(int sig)
 	case SIGQUIT: return "SIGQUIT";
 	default: return "a signal";
 	}
+}
+
+int wait_stop_signal(struct app *app, long wait_ns)
+{
+	struct timespec tick = {wait_ns / 1000000000L, wait_ns % 1000000000L};
+	int sig = sigtimedwait(&app->sigs, NULL, &tick);
+
+	return is_stop_signal(sig) ? sig : 0;
+}
+
+const char *stop_signal_name(int sig)
+{
+	return signal_name(sig);
 }
 
 /* The buffer, as the options say.  0 or the exit status, after a message. */
@@ -388,6 +408,7 @@ int main(int argc, char **argv)
 		fputs("dbcap: out of memory\n", stderr);
 		return 1;
 	}
+	app->input_fd = -1;
 	rc = parse(app, argc, argv);
 	if (rc != PARSED)
 		goto out_options;

@@ -5,14 +5,151 @@
  * created; after the join, whether the input ended early.
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "app.h"
 #include "../format/pcap.h"
+
+/* What is read from a stream at a time. */
+#define SLURP_CHUNK ((size_t)1 << 20)
+
+/* Writes all of buf to fd.  0 or -errno. */
+static int write_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Copies the stream in into a memfd, to its end, taking the stop signals
+ * meanwhile: poll() first, so that neither a FIFO with no writer yet nor a
+ * quiet pipe keeps main deaf to SIGINT.  0 and *out, or the exit status,
+ * said.
+ */
+static int slurp(struct app *app, int in, const char *name, int *out)
+{
+	uint8_t *buf = malloc(SLURP_CHUNK);
+	int memfd = memfd_create("dbcap-input", MFD_CLOEXEC);
+	int rc = 0;
+
+	if (!buf || memfd < 0) {
+		fprintf(stderr, "dbcap: %s: cannot hold the input in memory: %s\n", name,
+			strerror(buf ? errno : ENOMEM));
+		rc = 1;
+		goto out;
+	}
+	for (;;) {
+		struct pollfd pfd = {.fd = in, .events = POLLIN};
+		int sig = wait_stop_signal(app, 0);
+
+		if (sig) {
+			fprintf(stderr, "dbcap: %s: %s while reading the input; nothing replayed\n",
+				name, stop_signal_name(sig));
+			rc = 1;
+			break;
+		}
+		int ready = poll(&pfd, 1, 50);
+		if (ready < 0 && errno != EINTR) {
+			fprintf(stderr, "dbcap: %s: poll: %s\n", name, strerror(errno));
+			rc = 1;
+			break;
+		}
+		if (ready <= 0)
+			continue;
+		ssize_t n = read(in, buf, SLURP_CHUNK);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "dbcap: %s: read: %s\n", name, strerror(errno));
+			rc = 1;
+			break;
+		}
+		if (n == 0)
+			break; /* the writer closed its end: the input is whole */
+		int err = write_all(memfd, buf, (size_t)n);
+		if (err) {
+			fprintf(stderr, "dbcap: %s: cannot hold the input in memory: %s\n", name,
+				strerror(-err));
+			rc = 1;
+			break;
+		}
+	}
+	/* libpcap reads the copy from its descriptor's offset: the start. */
+	if (!rc && lseek(memfd, 0, SEEK_SET) != 0) {
+		fprintf(stderr, "dbcap: %s: lseek: %s\n", name, strerror(errno));
+		rc = 1;
+	}
+out:
+	free(buf);
+	if (rc && memfd >= 0)
+		close(memfd);
+	if (!rc)
+		*out = memfd;
+	return rc;
+}
+
+/*
+ * -r - (standard input) or -r FIFO: read whole into memory (a memfd) before
+ * the replay starts, since the replay maps its input and every writer walks
+ * all of it.  Standard input that is a regular file at its start is mapped
+ * as it is.  Sets app->input_fd (-1: the input is a file, opened by name)
+ * and the input's kind.  0 or the exit status, said.
+ */
+static int input_stream(struct app *app, const char **kind)
+{
+	const char *path = app->o.pcap;
+	struct stat st;
+	int in, rc;
+
+	*kind = "file";
+	if (strcmp(path, "-") == 0) {
+		*kind = "stdin";
+		if (isatty(STDIN_FILENO)) {
+			fputs("dbcap: -r -: standard input is a terminal; give a capture file or a "
+			      "pipe\n", stderr);
+			return 2;
+		}
+		if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+		    lseek(STDIN_FILENO, 0, SEEK_CUR) == 0) {
+			app->input_fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+			if (app->input_fd < 0) {
+				fprintf(stderr, "dbcap: -r -: %s\n", strerror(errno));
+				return 1;
+			}
+			return 0;
+		}
+		return slurp(app, STDIN_FILENO, "-", &app->input_fd);
+	}
+	/* stat() does not block; open() of a FIFO would, until a writer comes. */
+	if (stat(path, &st) != 0 || !S_ISFIFO(st.st_mode))
+		return 0;
+	*kind = "fifo";
+	in = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (in < 0) {
+		fprintf(stderr, "dbcap: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	rc = slurp(app, in, path, &app->input_fd);
+	close(in);
+	return rc;
+}
 
 /*
  * Replay: opens and checks the input, then one cursor per writer, before
@@ -29,8 +166,14 @@ int input_open(struct app *app)
 		.count = o->count, .speed = o->speed, .writers = o->writers,
 	};
 	char msg[1024];
-	int err = replay_open(&app->replay, &ro, msg, sizeof(msg));
+	const char *kind;
+	int err = input_stream(app, &kind);
 
+	if (err)
+		return err;
+	ro.from_fd = app->input_fd >= 0;
+	ro.fd = app->input_fd;
+	err = replay_open(&app->replay, &ro, msg, sizeof(msg));
 	if (err) {
 		fprintf(stderr, "dbcap: %s\n", msg);
 		return err == REPLAY_BAD_FILTER ? 2 : 1;
@@ -48,6 +191,7 @@ int input_open(struct app *app)
 	}
 	struct input_report *in = &app->input;
 	in->path = o->pcap;
+	in->kind = kind;
 	in->format = app->replay.format;
 	in->linktype = app->replay.linktype & 0xffffu;
 	in->linktype_name = app->replay.linktype_name;
@@ -100,4 +244,7 @@ void input_close(struct app *app)
 	free(app->cursors);
 	app->cursors = NULL;
 	replay_close(&app->replay);
+	if (app->input_fd >= 0)
+		close(app->input_fd);
+	app->input_fd = -1;
 }

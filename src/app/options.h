@@ -27,9 +27,17 @@ struct stats_config_value; /* src/stats/stats.h */
 #define DBCAP_BLOCK_MIN 10u
 #define DBCAP_BLOCK_MAX 65535u
 
+/*
+ * --format: the capture file's format.  auto: the output name's extension
+ * (.pcap; .pcapng, .ntar), else the mode's own (synthetic pcapng, replay
+ * pcap); see options_format().
+ */
+enum out_format { FORMAT_AUTO = -1, FORMAT_PCAP = 0, FORMAT_PCAPNG = 1 };
+
 struct dbcap_opts {
 	/* Output */
-	char *output;             /* -w FILE (required unless --help/--version) */
+	char *output;             /* -w FILE (required unless --help/--version); "-": standard output */
+	enum out_format format;   /* --format auto|pcap|pcapng */
 	bool force;               /* --force: replace an existing output */
 	/* Writers and buffer */
 	unsigned writers;         /* --writers N (1..256) */
@@ -120,6 +128,17 @@ int options__assign_cpus_from(struct dbcap_opts *o, const char *online, const ch
  */
 bool options_sync(const struct dbcap_opts *o);
 enum io_toggle options_direct(const struct dbcap_opts *o);
+
+/*
+ * The format the capture is written in: --format when given, else what the
+ * output name's extension says (.pcap: pcap; .pcapng, .ntar: pcapng), else
+ * the mode's own (synthetic: pcapng, replay: pcap, as tcpdump -w writes).
+ * *ext_conflict (if not NULL) is set when --format contradicts the
+ * extension, for a warning.
+ */
+enum out_format options_format(const struct dbcap_opts *o, bool *ext_conflict);
+/* "pcap" or "pcapng" ("auto" for FORMAT_AUTO). */
+const char *options_format_name(enum out_format f);
 
 /*
  * run.config for the statistics: each setting that has a statistics key, in

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,23 +14,38 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "../format/pcap.h"
 #include "../format/pcapng.h"
 
 /*
- * The file header: replay copies the input's pcap header (src/source/replay.h),
- * the synthetic source has a pcapng section with one interface per writer.
- * Returns its length in *len (0 when out of memory); the caller frees it.
+ * The file header, in the run's format (--format):
+ *   replay, pcap:      the input's pcap header as libpcap writes it (replay.h)
+ *   replay, pcapng:    the input's interfaces (replay_pcapng_header())
+ *   synthetic, pcapng: a section with one interface per writer ("dbcap-wN")
+ *   synthetic, pcap:   nanosecond records of link type USER0
+ * Returns it with its length in *len (0: out of memory, or msg says why);
+ * the caller frees it.
  */
-static uint8_t *build_header(const struct app *app, size_t *len)
+static uint8_t *build_header(const struct app *app, size_t *len, char *msg, size_t msglen)
 {
 	const struct dbcap_opts *o = &app->o;
 	size_t hcap = 256 + (size_t)o->writers * 64;
-	uint8_t *header = malloc(hcap);
+	uint8_t *header = NULL;
 
 	*len = 0;
+	snprintf(msg, msglen, "%s", strerror(ENOMEM));
+	if (app->replaying && app->format == FORMAT_PCAPNG) {
+		if (replay_pcapng_header(&app->replay, "dbcap " DBCAP_VERSION, &header, len, msg,
+					 msglen) < 0)
+			*len = 0;
+		return header;
+	}
+	header = malloc(hcap);
 	if (header && app->replaying) {
 		memcpy(header, app->replay.header, sizeof(app->replay.header));
 		*len = sizeof(app->replay.header);
+	} else if (header && app->format == FORMAT_PCAP) {
+		*len = pcapf_file_header(header, true, o->block_max, PCAPNG_LINKTYPE_USER0);
 	} else if (header) {
 		*len = pcapng_file_header(header, hcap, o->writers, PCAPNG_LINKTYPE_USER0,
 					  o->block_max, "dbcap " DBCAP_VERSION);
@@ -37,15 +53,20 @@ static uint8_t *build_header(const struct app *app, size_t *len)
 	return header;
 }
 
-/* The header, written at once: a run that cannot write it does not start.  0 or -errno. */
-static int write_header(struct app *app)
+/*
+ * The header, written at once: a run that cannot write it does not start.
+ * 0 or -errno, with what failed in msg.
+ */
+static int write_header(struct app *app, char *msg, size_t msglen)
 {
 	size_t hlen;
-	uint8_t *header = build_header(app, &hlen);
+	uint8_t *header = build_header(app, &hlen, msg, msglen);
 	int err = hlen ? persist_append(app->persist, header, hlen, -1, NULL) : -ENOMEM;
 
 	if (err == 0)
 		err = persist_write_tail(app->persist); /* header is freed next */
+	if (hlen && err)
+		snprintf(msg, msglen, "%s: write: %s", app->o.output, strerror(-err));
 	free(header);
 	if (err == 0)
 		counter_add(&app->rs->file_bytes, hlen);
@@ -53,22 +74,105 @@ static int write_header(struct app *app)
 }
 
 /* The persistence settings from the options; the regions registered are all of them. */
-static void persist_settings(const struct app *app, struct persist_opts *po, unsigned nregions)
+static void persist_settings(const struct app *app, struct persist_opts *po, unsigned nregions,
+			     int fd)
 {
 	const struct dbcap_opts *o = &app->o;
 
 	memset(po, 0, sizeof(*po));
 	po->path = o->output;
+	po->stream = app->stream_out;
+	po->stream_fd = app->stream_out ? fd : -1;
 	po->force = o->force;
 	po->engine = o->io_engine;
 	po->direct = options_direct(o);
 	po->no_sync = !options_sync(o);
 	po->depth = o->io_depth;
-	/* pcap has no end marker: keep the file a prefix of the stream (DESIGN.md). */
-	po->ordered = app->replaying;
+	/*
+	 * pcap has no end marker: keep the file a prefix of the stream
+	 * (DESIGN.md).  A replay is ordered in pcapng too (it always was).
+	 */
+	po->ordered = app->replaying || app->format == FORMAT_PCAP;
 	po->regions = app->regions;
 	po->nregions = nregions;
 	po->latency = &app->rs->persist_latency;
+}
+
+/*
+ * -w - or a FIFO: the stream's descriptor in *fd.  Standard output is moved
+ * to a descriptor of its own and /dev/null put in its place, so that nothing
+ * printed by mistake can land in the capture stream (and the reader sees its
+ * end when persistence closes it).  A FIFO is opened without blocking: while
+ * no one reads it, open() would wait deaf to SIGINT (main blocks it), so the
+ * wait is here, taking the stop signals.  0 or the exit status, said.
+ */
+static int open_stream(struct app *app, int *fd)
+{
+	const char *path = app->o.output;
+	bool said = false;
+
+	if (strcmp(path, "-") == 0) {
+		if (isatty(STDOUT_FILENO)) {
+			fputs("dbcap: -w -: standard output is a terminal; redirect it to a file or "
+			      "a pipe\n", stderr);
+			return 2;
+		}
+		*fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (*fd < 0 || null < 0 || dup2(null, STDOUT_FILENO) < 0) {
+			fprintf(stderr, "dbcap: -w -: standard output: %s\n", strerror(errno));
+			if (*fd >= 0)
+				close(*fd);
+			if (null >= 0)
+				close(null);
+			return 1;
+		}
+		close(null);
+		return 0;
+	}
+	for (;;) {
+		*fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (*fd >= 0)
+			break;
+		if (errno != ENXIO) {
+			fprintf(stderr, "dbcap: %s: %s\n", path, strerror(errno));
+			return 1;
+		}
+		/* ENXIO: nobody reads the FIFO yet. */
+		if (!said && !app->o.quiet)
+			fprintf(stderr, "dbcap: %s: waiting for a reader of the FIFO\n", path);
+		said = true;
+		int sig = wait_stop_signal(app, 50 * 1000 * 1000);
+		if (sig) {
+			fprintf(stderr, "dbcap: %s: %s while waiting for a reader of the FIFO; "
+					"nothing captured\n", path, stop_signal_name(sig));
+			return 1;
+		}
+	}
+	/* Blocking from now on: a full pipe holds the reader thread back, as a slow disk does. */
+	int flags = fcntl(*fd, F_GETFL);
+	if (flags < 0 || fcntl(*fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+		fprintf(stderr, "dbcap: %s: %s\n", path, strerror(errno));
+		close(*fd);
+		return 1;
+	}
+	return 0;
+}
+
+/* Whether -w names standard output or a FIFO; sets app->stream_out and out_kind. */
+static void output_kind(struct app *app)
+{
+	struct stat st;
+
+	app->stream_out = true;
+	if (strcmp(app->o.output, "-") == 0)
+		app->out_kind = "stdout";
+	else if (stat(app->o.output, &st) == 0 && S_ISFIFO(st.st_mode))
+		app->out_kind = "fifo";
+	else {
+		app->out_kind = "file";
+		app->stream_out = false;
+	}
 }
 
 int output_open(struct app *app)
@@ -76,17 +180,31 @@ int output_open(struct app *app)
 	const struct dbcap_opts *o = &app->o;
 	struct persist_opts po;
 	char msg[512];
-	int err;
+	int err, fd = -1;
+
+	output_kind(app);
+	if (app->stream_out) {
+		if (options_direct(o) == IO_ON) {
+			fprintf(stderr, "dbcap: -w %s: O_DIRECT (--direct) is not possible on a stream "
+					"(a pipe or FIFO)\n", o->output);
+			return 2;
+		}
+		err = open_stream(app, &fd);
+		if (err)
+			return err;
+	}
 
 	/* Every region, however many: per-writer has writers x buffers of them. */
 	unsigned nregions = dbuf_regions(app->db, NULL, 0);
 	app->regions = calloc(nregions, sizeof(*app->regions));
 	if (!app->regions) {
 		fputs("dbcap: out of memory\n", stderr);
+		if (fd >= 0)
+			close(fd);
 		return 1;
 	}
 	dbuf_regions(app->db, app->regions, nregions);
-	persist_settings(app, &po, nregions);
+	persist_settings(app, &po, nregions, fd);
 	err = persist_open(&po, &app->persist, msg, sizeof(msg));
 	if (err) {
 		fprintf(stderr, "dbcap: %s: %s\n", app->o.output, msg); /* msg: the reason */
@@ -109,14 +227,20 @@ int output_open(struct app *app)
 	/* The statistics get the capture's permissions: the same readers (its umask applied). */
 	struct stat out_st;
 	app->stats_mode = fstat(persist_fd(app->persist), &out_st) == 0 ? out_st.st_mode & 0777 : 0640;
+	if (app->stream_out) {
+		/* A pipe's bits say nothing: what a file created here would get (0640, less the umask). */
+		mode_t mask = umask(0);
+		umask(mask);
+		app->stats_mode = 0640 & ~mask;
+	}
 
-	err = write_header(app);
+	err = write_header(app, msg, sizeof(msg));
 	if (err) {
-		fprintf(stderr, "dbcap: %s: write: %s\n", o->output, strerror(-err));
+		fprintf(stderr, "dbcap: %s\n", msg);
 		uint64_t d;
 		persist_close(app->persist, &d);
 		app->persist = NULL;
-		if (app->replaying)
+		if (!app->stream_out && (app->replaying || err == -ENOMEM))
 			unlink(o->output); /* not one record in it: leave nothing behind */
 		return 1;
 	}

@@ -59,6 +59,12 @@ struct named_path {
 	const char *what; /* what would be lost */
 };
 
+/* "-": -w standard output, -r standard input; no file of that name is involved. */
+static bool is_std(const char *path)
+{
+	return strcmp(path, "-") == 0;
+}
+
 /* The capture must not be created over its own input or configuration (even with --force). */
 static int check_output(const struct dbcap_opts *o)
 {
@@ -68,7 +74,8 @@ static int check_output(const struct dbcap_opts *o)
 	};
 
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
-		if (!others[i].path || !o->output || !paths_same_file(o->output, others[i].path))
+		if (!others[i].path || !o->output || is_std(o->output) || is_std(others[i].path) ||
+		    !paths_same_file(o->output, others[i].path))
 			continue;
 		fprintf(stderr, "dbcap: -w %s names the same file as %s %s: the capture would replace %s\n",
 			o->output, others[i].option, others[i].path, others[i].what);
@@ -90,7 +97,7 @@ static int check_report_file(const struct dbcap_opts *o, const char *opt, const 
 	struct stat st;
 
 	for (size_t i = 0; i < nothers; i++) {
-		if (!others[i].path || !paths_same_file(path, others[i].path))
+		if (!others[i].path || is_std(others[i].path) || !paths_same_file(path, others[i].path))
 			continue;
 		fprintf(stderr, "dbcap: %s %s names the same file as %s %s: %s would "
 				"replace %s\n",
@@ -147,6 +154,11 @@ static int check_stats(const struct dbcap_opts *o)
 	if (!path)
 		return 0;
 	if (strcmp(path, STATS_TO_STDOUT) == 0) {
+		if (o->output && is_std(o->output)) {
+			fprintf(stderr, "dbcap: --stats - and -w - both write to standard output: "
+					"give one of them a file\n");
+			return 2;
+		}
 		if (o->stats_interval > 0) {
 			fprintf(stderr, "dbcap: --stats - writes one document, at exit, to standard "
 					"output: --stats-interval needs a file\n");

@@ -115,8 +115,14 @@ static void reader_fail(struct app *app, int err, const char *what)
 	int zero = 0;
 	/* pairs with the acquire loads of io_error in wait_for_stop() and
 	 * report_run(): main sees the message */
-	snprintf(app->error_msg, sizeof(app->error_msg), "%s: %s: %s", app->o.output, what,
-		 strerror(-err));
+	if (app->stream_out && err == -EPIPE)
+		snprintf(app->error_msg, sizeof(app->error_msg),
+			 "%s: the reader of the capture went away (%s: %s); what it did not "
+			 "take is counted as lost", strcmp(app->o.output, "-") == 0 ?
+			 "standard output" : app->o.output, what, strerror(-err));
+	else
+		snprintf(app->error_msg, sizeof(app->error_msg), "%s: %s: %s", app->o.output, what,
+			 strerror(-err));
 	atomic_compare_exchange_strong_explicit(&app->io_error, &zero, err, memory_order_release,
 						memory_order_relaxed);
 }
@@ -154,6 +160,65 @@ static void salvage(struct app *app, uint64_t durable)
 	counter_add(&rs->lost_io_bytes, counted_bytes - now_bytes);
 }
 
+/* stream_salvage()'s walk: the first skip records were taken, the rest are lost. */
+struct uncount {
+	struct reader_stats *rs;
+	uint64_t skip;
+};
+
+static void uncount_rec(void *argp, const struct capfmt_rec *rec)
+{
+	struct uncount *u = argp;
+	struct reader_stats *rs = u->rs;
+	uint32_t len = rec->origlen;
+
+	if (u->skip > 0) {
+		u->skip--;
+		return;
+	}
+	/* A counter of the reader's own, taken back: the sum wraps to the smaller value. */
+	counter_add(&rs->blocks, (uint64_t)0 - 1);
+	counter_add(&rs->block_bytes, (uint64_t)0 - len);
+	counter_add(&rs->size_count[len <= STATS_MAX_BLOCK ? len : STATS_MAX_BLOCK],
+		    (uint64_t)0 - 1);
+	count_lost(rs, rec);
+}
+
+/*
+ * salvage() for a stream (-w -, a FIFO) after a write error: there is no
+ * file to read back, but the chunks still in the ring are the end of the
+ * stream, and persistence knows how much of it the stream took (durable;
+ * write(2) writes in order).  A record that it did not take whole is taken
+ * out of the counts and counted as lost; file_bytes becomes what it took.
+ * Before release_all(): the chunks' memory is still the reader's.
+ */
+static void stream_salvage(struct reader *rd)
+{
+	struct app *app = rd->app;
+	struct reader_stats *rs = app->rs;
+	uint64_t durable = persist_durable(app->persist);
+	/* relaxed: the reader is file_bytes' only writer */
+	uint64_t end = atomic_load_explicit(&rs->file_bytes, memory_order_relaxed);
+	uint64_t start = end;
+
+	for (unsigned i = rd->tail; i != rd->head; i = (i + 1) % rd->ringsz)
+		start -= rd->ring[i].chunk.len;
+	for (unsigned i = rd->tail; i != rd->head; i = (i + 1) % rd->ringsz) {
+		const struct dbuf_chunk *c = &rd->ring[i].chunk;
+		size_t took = durable <= start ? 0 : durable - start >= c->len ? c->len :
+			      (size_t)(durable - start);
+
+		if (took < c->len) {
+			/* The records within what it took stay counted; the others are lost. */
+			struct uncount u = {.rs = rs};
+			app->fmt->walk(c->data, took, NULL, NULL, &u.skip);
+			app->fmt->walk(c->data, c->len, uncount_rec, &u, NULL);
+		}
+		start += c->len;
+	}
+	atomic_store_explicit(&rs->file_bytes, durable < end ? durable : end, memory_order_relaxed);
+}
+
 /* Gives back every chunk still in the ring, oldest first. */
 static void release_all(struct reader *rd)
 {
@@ -174,6 +239,8 @@ static void reader_abort(struct reader *rd, int err)
 	if (!err)
 		return;
 	reader_fail(rd->app, err, "write");
+	if (rd->app->stream_out)
+		stream_salvage(rd);
 	release_all(rd);
 	rd->failed = true;
 }
@@ -272,7 +339,9 @@ static void finish(struct reader *rd)
 	if (err || rd->failed) {
 		/* Release what is still held so the buffer is consistent. */
 		release_all(rd);
-		salvage(app, app->durable);
+		/* A stream has no file to read back: stream_salvage() counted at the error. */
+		if (!app->stream_out)
+			salvage(app, app->durable);
 	}
 }
 

@@ -49,6 +49,8 @@ static void fill_report(struct app *app, struct run_report *r, struct dbuf_write
 	/* Engine fields are known from the open; the counters from the reader's end. */
 	r->io = app->io;
 	r->output = app->o.output;
+	r->output_kind = app->out_kind;
+	r->output_format = options_format_name(app->format);
 	r->mode = app->replaying ? "replay" : "synthetic";
 	r->input = app->replaying ? &app->input : NULL;
 	r->sizes = app->o.stats_sizes;

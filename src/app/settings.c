@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ------------------------------------------------------------- the choices */
 
@@ -64,6 +65,15 @@ static const char *auto_off_on_name(int v)
 static const int auto_off_on_values[] = {IO_AUTO, IO_ON, IO_OFF};
 const struct choices options__auto_off_on_choices = {auto_off_on_values, 3, auto_off_on_name,
 						     NULL};
+
+/* --format: auto, pcap or pcapng. */
+static const char *format_name(int v)
+{
+	return options_format_name((enum out_format)v);
+}
+
+static const int format_values[] = {FORMAT_AUTO, FORMAT_PCAP, FORMAT_PCAPNG};
+const struct choices options__format_choices = {format_values, 3, format_name, NULL};
 
 /* --------------------------------------------------------------- the table */
 
@@ -481,6 +491,39 @@ enum io_toggle options_direct(const struct dbcap_opts *o)
 	if (o->direct == IO_AUTO && !options_sync(o))
 		return IO_OFF;
 	return o->direct;
+}
+
+const char *options_format_name(enum out_format f)
+{
+	return f == FORMAT_PCAP ? "pcap" : f == FORMAT_PCAPNG ? "pcapng" : "auto";
+}
+
+/* What the output name's extension says: FORMAT_AUTO when it says nothing. */
+static enum out_format format_of_name(const char *path)
+{
+	const char *dot = path ? strrchr(path, '.') : NULL;
+
+	if (!dot || strchr(dot, '/'))
+		return FORMAT_AUTO;
+	if (strcasecmp(dot, ".pcap") == 0)
+		return FORMAT_PCAP;
+	if (strcasecmp(dot, ".pcapng") == 0 || strcasecmp(dot, ".ntar") == 0)
+		return FORMAT_PCAPNG;
+	return FORMAT_AUTO;
+}
+
+enum out_format options_format(const struct dbcap_opts *o, bool *ext_conflict)
+{
+	enum out_format by_name = format_of_name(o->output);
+
+	if (ext_conflict)
+		*ext_conflict = o->format != FORMAT_AUTO && by_name != FORMAT_AUTO &&
+				by_name != o->format;
+	if (o->format != FORMAT_AUTO)
+		return o->format;
+	if (by_name != FORMAT_AUTO)
+		return by_name;
+	return o->pcap ? FORMAT_PCAP : FORMAT_PCAPNG;
 }
 
 /* The strings a setting owns; the others own nothing. */

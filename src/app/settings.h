@@ -81,7 +81,7 @@ struct choices {
 };
 
 extern const struct choices options__layout_choices, options__on_full_choices,
-	options__engine_choices, options__auto_off_on_choices;
+	options__engine_choices, options__auto_off_on_choices, options__format_choices;
 
 /*
  * SETTINGS(X): every setting, one X() each, in --help's order:
@@ -107,7 +107,14 @@ extern const struct choices options__layout_choices, options__on_full_choices,
  */
 #define SETTINGS(X)                                                                                \
 	X(OUTPUT, output, PATH, G_OUTPUT, "output", "write", 'w', "output", NULL, 0,                 \
-	  (.range = "a file name"), " FILE", "write the capture to FILE (required)")                 \
+	  (.range = "a file name"), " FILE",                                                        \
+	  "write the capture to FILE (required); -: to\n"                                           \
+	  "standard output; a FIFO is written as a stream")                                         \
+	X(FORMAT, format, ENUM, G_OUTPUT, "format", "format", 0, "format", "auto", 0,                \
+	  (.choices = &options__format_choices), NULL,                                              \
+	  "the file format (default %D: FILE's extension\n"                                         \
+	  ".pcap or .pcapng, else pcapng for a synthetic\n"                                         \
+	  "capture, pcap for a replay)")                                                            \
 	X(FORCE, force, BOOL, G_OUTPUT, "force", "force", 0, "force", "false", 0,                    \
 	  (.range = "true or false"), "", "replace FILE (and the --stats FILE) if it exists")       \
 	X(QUIET, quiet, BOOL, G_OUTPUT, "quiet", "quiet", 'q', "quiet", "false", 0,                  \

@@ -38,6 +38,7 @@ static void replay_writer(struct app *app, unsigned id)
 	struct dbuf_writer *w = dbuf_writer(app->db, id);
 	struct replay_cursor *cur = app->cursors[id];
 	struct replay_pkt pk;
+	const bool ng = app->format == FORMAT_PCAPNG;
 
 	replay_cursor_pace(cur, app->start_mono_ns, &app->stop);
 	/* relaxed: stop carries no data, it only ends the loop (the join orders the rest) */
@@ -52,10 +53,20 @@ static void replay_writer(struct app *app, unsigned id)
 		bool timed = seq % REPLAY_LATENCY_SAMPLE == 0;
 		uint64_t t0 = timed ? now_ns(CLOCK_MONOTONIC) : 0;
 		void *rec;
-		int r = dbuf_reserve(w, (size_t)pcapf_rec_size(pk.caplen), &rec);
+		int r = dbuf_reserve(w, ng ? pcapng_epb_size(pk.caplen) :
+					     (size_t)pcapf_rec_size(pk.caplen), &rec);
 		if (r == DBUF_OK) {
-			uint8_t *data = pcapf_rec_begin(rec, pk.sec, pk.frac, pk.caplen, pk.origlen);
-			memcpy(data, pk.data, pk.caplen);
+			if (ng) {
+				/* The interface's own time stamp units (replay.h, replay_pkt.ng_ts). */
+				uint8_t *data = pcapng_epb_begin(rec, pk.iface, pk.ng_ts, pk.caplen,
+								 pk.origlen);
+				memcpy(data, pk.data, pk.caplen);
+				pcapng_epb_end(rec, pk.caplen);
+			} else {
+				uint8_t *data = pcapf_rec_begin(rec, pk.sec, pk.frac, pk.caplen,
+								pk.origlen);
+				memcpy(data, pk.data, pk.caplen);
+			}
 			dbuf_commit(w);
 			if (timed)
 				hist_record(&st->write_latency, now_ns(CLOCK_MONOTONIC) - t0);
@@ -82,6 +93,7 @@ void *writer_main(void *argp)
 	struct writer_stats *st = &app->ws[id];
 	struct dbuf_writer *w = dbuf_writer(app->db, id);
 	const uint64_t quota = app->quota[id];
+	const bool ng = app->format == FORMAT_PCAPNG;
 	uint64_t sink = id;
 
 	/* relaxed: the thread id is a statistic on its own, nothing is published with it */
@@ -110,11 +122,19 @@ void *writer_main(void *argp)
 		uint32_t len = synth_size(o->seed, id, seq, o->block_min, o->block_max);
 		uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 		void *rec;
-		int r = dbuf_reserve(w, pcapng_epb_size(len), &rec);
+		int r = dbuf_reserve(w, ng ? pcapng_epb_size(len) : (size_t)pcapf_rec_size(len), &rec);
 		if (r == DBUF_OK) {
-			uint8_t *data = pcapng_epb_begin(rec, id, now_ns(CLOCK_REALTIME), len, len);
-			synth_fill(o->seed, id, seq, data, len);
-			pcapng_epb_end(rec, len);
+			uint64_t ts = now_ns(CLOCK_REALTIME);
+			if (ng) {
+				uint8_t *data = pcapng_epb_begin(rec, id, ts, len, len);
+				synth_fill(o->seed, id, seq, data, len);
+				pcapng_epb_end(rec, len);
+			} else {
+				/* pcap has no interfaces: the block's own writer field says whose it is */
+				uint8_t *data = pcapf_rec_begin(rec, (uint32_t)(ts / 1000000000u),
+								(uint32_t)(ts % 1000000000u), len, len);
+				synth_fill(o->seed, id, seq, data, len);
+			}
 			dbuf_commit(w);
 			hist_record(&st->write_latency, now_ns(CLOCK_MONOTONIC) - t0);
 		} else {

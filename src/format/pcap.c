@@ -15,6 +15,20 @@
  */
 #define PCAPF_PREFETCH 2048u
 
+size_t pcapf_file_header(uint8_t *dst, bool nano, uint32_t snaplen, uint32_t linktype)
+{
+	uint32_t magic = nano ? PCAPF_MAGIC_NS : PCAPF_MAGIC_US, zero = 0;
+	uint16_t version[2] = {2, 4};
+
+	memcpy(dst, &magic, 4);
+	memcpy(dst + 4, version, 4);
+	memcpy(dst + 8, &zero, 4);
+	memcpy(dst + 12, &zero, 4);
+	memcpy(dst + 16, &snaplen, 4);
+	memcpy(dst + 20, &linktype, 4);
+	return PCAPF_FILE_HEADER;
+}
+
 int pcapf_header_ok(const uint8_t *p, bool *nano)
 {
 	uint32_t magic;

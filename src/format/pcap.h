@@ -57,6 +57,13 @@ static inline uint8_t *pcapf_rec_begin(uint8_t *rec, uint32_t sec, uint32_t frac
 }
 
 /*
+ * Writes the 24-byte file header (host order, version 2.4, thiszone and
+ * sigfigs 0) at dst: micro- or nanosecond time stamps, snaplen, linktype
+ * (the LINKTYPE_ value with its FCS bits).  Returns PCAPF_FILE_HEADER.
+ */
+size_t pcapf_file_header(uint8_t *dst, bool nano, uint32_t snaplen, uint32_t linktype);
+
+/*
  * 1 if the 24 bytes at p are a file header that this module writes (host
  * order, version 2.4), and then *nano tells the precision; 0 otherwise.
  */

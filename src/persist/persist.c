@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,8 @@ struct cookie_ent {
 };
 
 struct persist {
-	int fd_buf;          /* always open: tails, fdatasync, the caller's scans */
+	int fd_buf;          /* always open: tails, fdatasync, the caller's scans; a stream's fd */
+	bool stream;         /* a pipe, FIFO or standard output: write(2) in order */
 	int fd_direct;       /* O_DIRECT descriptor of the same file, or -1 */
 	int fd_dir;          /* sync: the file's directory, synced at close, or -1 */
 	bool direct;
@@ -487,6 +489,25 @@ static void uring_issue(struct persist *p, struct req *r)
 	note_submit(p, r);
 }
 
+/*
+ * A stream's write: where it continues is the stream's own position, so
+ * writes must be issued one at a time, in order (pwrite_issue() is
+ * synchronous).  A descriptor someone made non-blocking (a shared pipe) gets
+ * a poll() instead of a busy retry.  -1 with errno, as write(2).
+ */
+static ssize_t stream_write(int fd, const void *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n >= 0 || errno != EAGAIN)
+			return n; /* EINTR: on_result() asks for the rest again */
+		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
 /* Writes (the rest of) r with pwrite, synchronously, until it completes or fails. */
 static void pwrite_issue(struct persist *p, struct req *r)
 {
@@ -500,7 +521,10 @@ static void pwrite_issue(struct persist *p, struct req *r)
 			r->sub_len = PERSIST_MAX_IO;
 		r->t_submit = now_ns(CLOCK_MONOTONIC);
 		note_submit(p, r);
-		n = pwrite(fd, r->buf + r->pos, r->sub_len, (off_t)(r->off + r->pos));
+		if (p->stream)
+			n = stream_write(fd, r->buf + r->pos, r->sub_len);
+		else
+			n = pwrite(fd, r->buf + r->pos, r->sub_len, (off_t)(r->off + r->pos));
 		on_result(p, r, n < 0 ? -errno : (int)n);
 		if (!r->resubmit)
 			break;
@@ -879,7 +903,7 @@ int persist_fd(const struct persist *p)
 void persist_report(const struct persist *p, struct io_report *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->engine = io_engine_name(p->uring ? IO_ENGINE_URING : IO_ENGINE_PWRITE);
+	r->engine = p->stream ? "write" : io_engine_name(p->uring ? IO_ENGINE_URING : IO_ENGINE_PWRITE);
 	r->fallback_reason = p->fallback_reason;
 	r->direct = p->direct;
 	r->sync = p->sync;
@@ -1159,18 +1183,26 @@ int persist_open(const struct persist_opts *o, struct persist **out, char *msg, 
 
 	if (msglen > 0)
 		msg[0] = '\0';
+	err = 0;
 	if (!o->path || !o->path[0]) {
 		snprintf(msg, msglen, "no output file given");
-		return -EINVAL;
-	}
-	if (o->depth < 2 || o->depth > PERSIST_MAX_DEPTH) {
+		err = -EINVAL;
+	} else if (o->depth < 2 || o->depth > PERSIST_MAX_DEPTH) {
 		snprintf(msg, msglen, "io depth %u is outside 2..%u", o->depth, PERSIST_MAX_DEPTH);
-		return -EINVAL;
+		err = -EINVAL;
+	} else if (o->stream && o->direct == IO_ON) {
+		snprintf(msg, msglen, "O_DIRECT is not possible on a stream (a pipe or FIFO)");
+		err = -EINVAL;
 	}
-	p = calloc(1, sizeof(*p));
+	p = err ? NULL : calloc(1, sizeof(*p));
 	if (!p) {
-		snprintf(msg, msglen, "%s", strerror(ENOMEM));
-		return -ENOMEM;
+		if (!err) {
+			snprintf(msg, msglen, "%s", strerror(ENOMEM));
+			err = -ENOMEM;
+		}
+		if (o->stream)
+			close(o->stream_fd); /* ours from the call on */
+		return err;
 	}
 	p->fd_buf = -1;
 	p->fd_direct = -1;
@@ -1178,7 +1210,9 @@ int persist_open(const struct persist_opts *o, struct persist **out, char *msg, 
 	p->depth = o->depth;
 	p->slot_size = o->slot_size ? o->slot_size : PERSIST_DEFAULT_SLOT; /* O_DIRECT rounds it up */
 	p->ordered = o->ordered;
-	p->sync = !o->no_sync;
+	p->stream = o->stream;
+	/* A stream has nothing to sync: what the reader took is gone from the kernel. */
+	p->sync = !o->no_sync && !o->stream;
 	/*
 	 * Twice depth: a write that completed out of order keeps its request
 	 * until the earlier ones complete, and must not stall new ones.
@@ -1197,6 +1231,16 @@ int persist_open(const struct persist_opts *o, struct persist **out, char *msg, 
 		goto alloc_failed;
 	}
 
+	if (o->stream) {
+		/*
+		 * write(2), in order: no offsets to give io_uring's writes, and a
+		 * short write to a pipe, resubmitted after the writes queued
+		 * behind it had started, would reorder the stream.
+		 */
+		p->fd_buf = o->stream_fd;
+		*out = p;
+		return 0;
+	}
 	err = create_file(o, &p->fd_buf, msg, msglen);
 	if (err)
 		goto create_failed;
@@ -1229,6 +1273,8 @@ direct_failed:
 	unlink(o->path);
 create_failed:
 alloc_failed:
+	if (o->stream)
+		close(o->stream_fd); /* ours from the call on */
 	free(p->cookies);
 	free(p->reqs);
 	free(p);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Persistence: appends a stream of bytes to one file with io_uring (or
- * pwrite when io_uring is unavailable).  Used by the reader thread only.
+ * pwrite when io_uring is unavailable), or to a pipe or FIFO with write(2)
+ * (persist_opts.stream).  Used by the reader thread only.
  *
  * The stream is appended chunk by chunk; each chunk holds whole records, so
  * every chunk boundary is a record boundary.  The module knows nothing of the
@@ -46,11 +47,23 @@ enum io_toggle { IO_AUTO = -1, IO_OFF = 0, IO_ON = 1 };
 
 /* "auto", "off" or "on" (anything else: "auto"). */
 const char *io_toggle_name(enum io_toggle t);
-/* The engine's one spelling: "io_uring" or "pwrite" (the option, run.config and run.io_engine). */
+/*
+ * The engine's one spelling: "io_uring" or "pwrite" (the option, run.config
+ * and run.io_engine); run.io_engine also says "write" for a stream.
+ */
 const char *io_engine_name(enum io_engine e);
 
 struct persist_opts {
-	const char *path;
+	const char *path;             /* the file to create; with stream: names it in messages */
+	/*
+	 * A stream (a pipe, a FIFO, standard output): stream_fd, opened by the
+	 * caller and owned by persist from persist_open() on (closed by
+	 * persist_close(), or at once when the open fails).  It is written in
+	 * order with write(2), one write at a time (no offsets, no O_DIRECT, no
+	 * fdatasync: engine "write"); persist_durable() is what the stream took.
+	 */
+	bool stream;
+	int stream_fd;
 	bool force;                   /* replace an existing regular file */
 	enum io_engine engine;        /* wanted engine; falls back to pwrite with a reason */
 	enum io_toggle direct;        /* auto: O_DIRECT when the filesystem allows */
@@ -76,7 +89,7 @@ struct persist;
 
 /* What the persistence layer reports (copied by the reader into the statistics). */
 struct io_report {
-	const char *engine;        /* "io_uring" or "pwrite" */
+	const char *engine;        /* "io_uring", "pwrite", or "write" (a stream) */
 	const char *fallback_reason; /* why io_uring was not used, or NULL */
 	bool direct;               /* O_DIRECT in use */
 	bool sync;                 /* the run ends with fdatasync */
@@ -125,7 +138,7 @@ int persist_write_tail(struct persist *p);
 uint64_t persist_appended(const struct persist *p);
 uint64_t persist_durable(const struct persist *p);
 
-/* Descriptor of the file (buffered), e.g. to scan or truncate after an error. */
+/* Descriptor of the file (buffered; a stream's), e.g. to scan or truncate after an error. */
 int persist_fd(const struct persist *p);
 
 /* Fills the report (engine, O_DIRECT, counters, the sticky error). */

@@ -77,6 +77,8 @@ struct rec {
 	uint32_t caplen, origlen;
 	int64_t sec;  /* libpcap's tv_sec */
 	uint32_t frac; /* libpcap's tv_usec: microseconds or nanoseconds */
+	uint32_t iface; /* pcapng input: the block's interface; else 0 */
+	uint64_t ng_ts; /* pcapng input: the block's raw time stamp; else 0 */
 };
 
 static uint32_t swap32(uint32_t v)
@@ -133,6 +135,48 @@ static pcap_t *open_mapped(const struct replay *rp, char *errbuf)
 
 /* ------------------------------------------------------------------ reading */
 
+static uint32_t get32(const struct replay *rp, size_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, rp->map + off, 4);
+	return rp->ng_swapped ? swap32(v) : v;
+}
+
+/*
+ * A pcapng input: the packet block libpcap just read ends at end.  Its
+ * interface and its time stamp as written (in the interface's own
+ * resolution, which a pcapng output keeps), for --format pcapng.
+ * Enhanced (6) and obsolete (2) packet blocks carry both; a simple packet
+ * block (3) neither: interface 0, time 0, as libpcap reads it.
+ */
+static void ng_block_info(const struct replay *rp, size_t end, struct rec *r)
+{
+	uint32_t total, type;
+	size_t start;
+
+	r->iface = 0;
+	r->ng_ts = 0;
+	if (end < 12 || end > rp->size)
+		return;
+	total = get32(rp, end - 4);
+	if (total < 12 || total > end)
+		return;
+	start = end - total;
+	type = get32(rp, start);
+	if ((type != PCAPNG_EPB && type != 2u) || total < 20 + 12)
+		return;
+	if (type == PCAPNG_EPB) {
+		r->iface = get32(rp, start + 8);
+	} else {
+		uint16_t id;
+
+		memcpy(&id, rp->map + start + 8, 2);
+		r->iface = rp->ng_swapped ? (uint16_t)((id >> 8) | (id << 8)) : id;
+	}
+	r->ng_ts = (uint64_t)get32(rp, start + 12) << 32 | get32(rp, start + 16);
+}
+
 /* The next record through libpcap: 1, 0 at the end, -1 with c->err. */
 static __attribute__((noinline)) int read_libpcap(struct replay_cursor *c, struct rec *r)
 {
@@ -148,8 +192,12 @@ static __attribute__((noinline)) int read_libpcap(struct replay_cursor *c, struc
 		r->origlen = h->len;
 		r->sec = (int64_t)h->ts.tv_sec;
 		r->frac = (uint32_t)h->ts.tv_usec;
+		r->iface = 0;
+		r->ng_ts = 0;
 		if (pos >= 0)
 			c->off = c->good_end = (size_t)pos;
+		if (c->rp->ng && pos >= 0)
+			ng_block_info(c->rp, (size_t)pos, r);
 		return 1;
 	}
 	if (ret == PCAP_ERROR_BREAK)
@@ -369,6 +417,9 @@ int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct replay_co
 		pk->sec = (uint32_t)r.sec; /* what pcap_dump() writes: the low 32 bits */
 		pk->frac = r.frac;
 		pk->ts_ns = to_ns(r.sec, r.frac, rp->nano);
+		pk->iface = rp->ng ? r.iface : 0;
+		pk->ng_ts = rp->ng ? r.ng_ts :
+			    (uint64_t)pk->sec * (rp->nano ? 1000000000u : 1000000u) + pk->frac;
 		return 1;
 	}
 	return c->state < 0 ? -1 : 0;
@@ -435,6 +486,30 @@ static int probe(struct replay *rp, char *msg, size_t msglen)
 	return ret < 0 ? -1 : 0;
 }
 
+/* libpcap's handle on the input: by name, or on a copy of the caller's descriptor. */
+static pcap_t *open_input(const struct replay_opts *o, char *errbuf)
+{
+	FILE *f;
+	pcap_t *p;
+	int fd;
+
+	if (!o->from_fd)
+		return pcap_open_offline_with_tstamp_precision(o->path, PCAP_TSTAMP_PRECISION_NANO,
+							       errbuf);
+	fd = fcntl(o->fd, F_DUPFD_CLOEXEC, 0);
+	f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!f) {
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (!p)
+		fclose(f); /* else pcap_close() closes it */
+	return p;
+}
+
 int replay_open(struct replay *rp, const struct replay_opts *o, char *msg, size_t msglen)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
@@ -453,13 +528,14 @@ int replay_open(struct replay *rp, const struct replay_opts *o, char *msg, size_
 	 * stat() does not block; what it leaves (a missing file, a directory,
 	 * which does not block) libpcap names below, in tcpdump's words.
 	 */
-	if (strcmp(o->path, "-") == 0) {
+	if (!o->from_fd && strcmp(o->path, "-") == 0) {
 		/* libpcap would read standard input: a pipe or a terminal, blocking likewise. */
 		input_msg(msg, msglen, o->path, "standard input cannot be replayed (dbcap maps "
 			  "its input: give a file)");
 		return REPLAY_BAD_INPUT;
 	}
-	if (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+	if (!o->from_fd && stat(o->path, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISDIR(st.st_mode)) {
 		input_msg(msg, msglen, o->path, "not a regular file (dbcap replays files only)");
 		return REPLAY_BAD_INPUT;
 	}
@@ -468,7 +544,7 @@ int replay_open(struct replay *rp, const struct replay_opts *o, char *msg, size_
 	 * unreadable or invalid file are the ones tcpdump users know.
 	 */
 	errbuf[0] = '\0';
-	p = pcap_open_offline_with_tstamp_precision(o->path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	p = open_input(o, errbuf);
 	if (!p) {
 		input_msg(msg, msglen, o->path, errbuf[0] ? errbuf : "cannot open");
 		return REPLAY_BAD_INPUT;
@@ -498,6 +574,13 @@ int replay_open(struct replay *rp, const struct replay_opts *o, char *msg, size_
 	memcpy(&magic, rp->map, 4);
 	memcpy(version, rp->map + 4, 4);
 	rp->format = magic == MAGIC_PCAPNG ? "pcapng" : "pcap";
+	rp->ng = magic == MAGIC_PCAPNG;
+	if (rp->ng && rp->size >= 12) {
+		uint32_t bom;
+
+		memcpy(&bom, rp->map + 8, 4);
+		rp->ng_swapped = bom == swap32(PCAPNG_BOM);
+	}
 	/* pcapng: libpcap scales every interface's resolution to nanoseconds. */
 	rp->nano = magic == MAGIC_PCAPNG || magic == MAGIC_NS || magic == swap32(MAGIC_NS);
 

@@ -30,7 +30,13 @@
 #include "dissect.h"
 
 struct replay_opts {
-	const char *path;    /* the capture file */
+	const char *path;    /* the capture file (with from_fd: its name in messages) */
+	/*
+	 * Read fd instead of opening path: a regular file (the program copies
+	 * standard input or a FIFO into a memfd), still the caller's to close.
+	 */
+	bool from_fd;
+	int fd;
 	const char *filter;  /* a BPF filter expression, or NULL */
 	uint32_t snaplen;    /* -s: cut packets to this many bytes; 0: keep them whole */
 	uint64_t count;      /* -c: stop after this many packets passed the filter; 0: none */
@@ -55,6 +61,8 @@ struct replay {
 	uint32_t snaplen;        /* the output's: -s SNAPLEN when given, else snaplen_in */
 	uint8_t header[24];      /* the output file header, as pcap_dump_open() writes it */
 	void *prog;              /* compiled filter (struct bpf_program), or NULL */
+	bool ng;                 /* pcapng input: cursors note each packet's interface and raw time */
+	bool ng_swapped;         /* pcapng input in the other byte order */
 	bool empty;              /* the file holds no packet at all */
 	int64_t first_ts_ns;     /* the first packet's time stamp, for pacing */
 };
@@ -85,6 +93,13 @@ struct replay_pkt {
 	uint32_t sec;     /* the record's time stamp as the output writes it */
 	uint32_t frac;    /* microseconds or nanoseconds (struct replay.nano) */
 	int64_t ts_ns;    /* the same in nanoseconds, for pacing */
+	/*
+	 * For a pcapng output: the interface (a pcapng input's, else 0) and the
+	 * time stamp in that interface's resolution (a pcapng input's block's
+	 * own 64 bits, else sec and frac in micro- or nanoseconds).
+	 */
+	uint32_t iface;
+	uint64_t ng_ts;
 };
 
 struct replay_cursor;
@@ -102,6 +117,18 @@ enum replay_fail {
  * a message naming the file and libpcap's reason in msg.
  */
 int replay_open(struct replay *rp, const struct replay_opts *o, char *msg, size_t msglen);
+
+/*
+ * replay_ng.c: a pcapng output's section header and interface descriptions
+ * for this input (--format pcapng): a pcapng input's own (its section's
+ * options and every interface with its options; its packets keep their
+ * interface ids and raw time stamps, replay_pkt.iface and ng_ts), a pcap
+ * input's link type, snapshot length and resolution as one interface.
+ * appl: the shb_userappl written.  0 and *out (the caller frees) with *len,
+ * or -1 with msg (an input of more than one section, out of memory).
+ */
+int replay_pcapng_header(const struct replay *rp, const char *appl, uint8_t **out, size_t *len,
+			 char *msg, size_t msglen);
 
 /* Frees what replay_open() set up; rp may be partly set up or zeroed. */
 void replay_close(struct replay *rp);

@@ -355,6 +355,7 @@ static void put_input(struct doc *d, cJSON *run, const struct input_report *in)
 	}
 	o = put_obj(d, run, "input");
 	put_str(d, o, "path", in->path);
+	put_str(d, o, "kind", in->kind ? in->kind : "file");
 	put_str(d, o, "format", in->format);
 	put_u64(d, o, "linktype", in->linktype);
 	put_str(d, o, "linktype_name", in->linktype_name);
@@ -384,6 +385,9 @@ static void put_run(struct doc *d, cJSON *root, const struct run_report *r)
 	put_str(d, run, "stop_reason", r->stop_reason ? r->stop_reason : (r->final ? "unknown" : "running"));
 	put_str(d, run, "error", r->error);
 	put_str(d, run, "output", r->output ? r->output : config_str(r, "output"));
+	put_str(d, run, "output_kind", r->output_kind ? r->output_kind : "file");
+	put_str(d, run, "output_format", r->output_format ? r->output_format :
+					 is_replay(r) ? "pcap" : "pcapng");
 	put_str(d, run, "mode", is_replay(r) ? "replay" : "synthetic");
 	put_input(d, run, r->input);
 

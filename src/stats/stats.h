@@ -29,6 +29,8 @@
  * 5: (shared by the changes of one day) latency buckets and sum, throughput's
  *    rates over the last interval, block_sizes.counts only in the final
  *    document unless --stats-sizes, run.config.prom_file and stats_sizes.
+ *    run.output_kind, run.output_format, run.input.kind, run.config.format;
+ *    run.io_engine "write" (a stream).
  */
 #define STATS_SCHEMA_VERSION 5
 
@@ -103,6 +105,7 @@ struct reader_stats {
 /* Replay mode: the input file, for run.input. */
 struct input_report {
 	const char *path;
+	const char *kind;          /* "file", "stdin" or "fifo" (NULL: "file") */
 	const char *format;        /* "pcap" or "pcapng" */
 	uint32_t linktype;         /* the output header's link-type field (LINKTYPE_ value) */
 	const char *linktype_name; /* libpcap's name ("EN10MB"), or NULL */
@@ -172,6 +175,8 @@ struct run_report {
 	struct dbuf_reader_stats lib_reader;
 	struct io_report io;               /* persist_report() */
 	const char *output;
+	const char *output_kind;            /* "file", "stdout" or "fifo" (NULL: "file") */
+	const char *output_format;          /* "pcap" or "pcapng" (NULL: by the mode) */
 	const char *mode;                   /* "synthetic" (also when NULL) or "replay" */
 	const struct input_report *input;   /* replay mode, else NULL */
 	/*

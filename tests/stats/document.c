@@ -45,6 +45,9 @@ static void test_run_and_config(const cJSON *d)
 	CHECK_STR(jstr(d, "run.stop_reason"), "error");
 	CHECK_STR(jstr(d, "run.error"), "write /tmp/capture.pcapng: No space left on device");
 	CHECK_STR(jstr(d, "run.output"), "/tmp/capture.pcapng");
+	/* Left unset by the fixture: a file, in the synthetic mode's format (schema_version 5). */
+	CHECK_STR(jstr(d, "run.output_kind"), "file");
+	CHECK_STR(jstr(d, "run.output_format"), "pcapng");
 	CHECK_STR(jstr(d, "run.io_engine"), "io_uring");
 	CHECK_STR(jstr(d, "run.io_fallback_reason"), NULL);
 	CHECK_INT(jbool(d, "run.direct_io"), 1);
