@@ -51,6 +51,8 @@ static void fill_report(struct app *app, struct run_report *r, struct dbuf_write
 	r->output = app->o.output;
 	r->mode = app->replaying ? "replay" : "synthetic";
 	r->input = app->replaying ? &app->input : NULL;
+	if (app->replaying)
+		input_watch(app);
 }
 
 /* --stats -: the final document on standard output.  0 or -errno. */

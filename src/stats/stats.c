@@ -321,6 +321,9 @@ static void put_input(struct doc *d, cJSON *run, const struct input_report *in)
 	put_str(d, o, "precision", in->nano ? "nano" : "micro");
 	put_str(d, o, "filter", in->filter);
 	put_u64(d, o, "file_bytes", in->file_bytes);
+	put_u64(d, o, "file_bytes_now", in->file_bytes_now);
+	put_bool(d, o, "shrank", in->shrank);
+	put_bool(d, o, "grew", in->grew);
 	put_bool(d, o, "truncated", in->truncated);
 	put_u64(d, o, "unread_bytes", in->unread_bytes);
 	put_str(d, o, "error", in->error);
@@ -642,6 +645,15 @@ void stats_print_summary(const struct run_report *r)
 				     t.persisted, (double)t.persisted_bytes / 1e6,
 				     r->duration_seconds > 0 ? r->duration_seconds : 0.0, t.dropped,
 				     drops, engine, mode, verdict);
+	/* An input that changed while it was replayed: said here too, not only in the document. */
+	if (n < sizeof(line) && t.replay && r->input && r->input->grew)
+		n += (size_t)snprintf(line + n, sizeof(line) - n,
+				      ", input grew from %" PRIu64 " to %" PRIu64 " bytes (not replayed)",
+				      r->input->file_bytes, r->input->file_bytes_now);
+	if (n < sizeof(line) && t.replay && r->input && r->input->shrank)
+		n += (size_t)snprintf(line + n, sizeof(line) - n,
+				      ", input shrank from %" PRIu64 " to %" PRIu64 " bytes",
+				      r->input->file_bytes, r->input->file_bytes_now);
 	if (n < sizeof(line) && r->error)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, ", error: %s", r->error);
 	(void)n;

@@ -26,8 +26,10 @@
  * 3: run.sync_at_close, run.config.sync, writers[].naps.
  * 4: run.config.io_engine spelled as run.io_engine ("io_uring", was "uring");
  *    totals.dropped.aborted.
+ * 5: run.input.file_bytes_now, .shrank, .grew (an input that changed while
+ *    it was replayed).
  */
-#define STATS_SCHEMA_VERSION 4
+#define STATS_SCHEMA_VERSION 5
 
 #define STATS_MAX_BLOCK 65535u /* block sizes are counted exactly up to this */
 
@@ -84,7 +86,10 @@ struct input_report {
 	uint32_t snaplen;          /* the input's snapshot length */
 	bool nano;                 /* nanosecond time stamps (else microseconds) */
 	const char *filter;        /* the filter expression, or NULL */
-	uint64_t file_bytes;       /* size of the input */
+	uint64_t file_bytes;       /* size of the input when it was opened */
+	uint64_t file_bytes_now;   /* its size when the document was written (fstat) */
+	bool shrank;               /* it was seen smaller than file_bytes (schema 5) */
+	bool grew;                 /* it was seen larger: what was added is not replayed */
 	bool truncated;            /* it ended early: a cut or unreadable record */
 	uint64_t unread_bytes;     /* bytes after the last record read whole */
 	const char *error;         /* libpcap's words for why it ended early, or NULL */
