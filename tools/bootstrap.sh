@@ -20,6 +20,7 @@ packages=(
 	strace python3 python3-jsonschema                 # syscall test, schema validation
 	valgrind                                          # the unit tests under memcheck
 	e2fsprogs util-linux mount                        # loop-mounted filesystems for ENOSPC
+	xfsprogs                                          # xfs_io: shut an ext4 filesystem down (EIO)
 )
 install() {
 	local missing=()

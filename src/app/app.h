@@ -81,6 +81,8 @@ struct app {
 	                                       which main never overlaps: it reads io for a report
 	                                       while the writers run, or after the join */
 	uint64_t durable;                   /* reader, after the join */
+	bool file_unverified;               /* reader, after the join: after a write error the
+	                                       file could not be read back (salvage()) */
 	char error_msg[4200];               /* reader, after the join */
 	struct timespec start_real, start_mono;
 	uint64_t start_mono_ns;             /* main, before go: pacing's origin */

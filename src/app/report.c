@@ -51,6 +51,7 @@ static void fill_report(struct app *app, struct run_report *r, struct dbuf_write
 	r->output = app->o.output;
 	r->mode = app->replaying ? "replay" : "synthetic";
 	r->input = app->replaying ? &app->input : NULL;
+	r->file_unverified = final && app->file_unverified;
 	if (app->replaying)
 		input_watch(app);
 }

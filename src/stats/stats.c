@@ -570,7 +570,9 @@ char *stats_to_json(const struct run_report *r)
 	put_u64(&d, rec, "read_bytes", t.read_bytes);
 	put_u64(&d, rec, "filtered_bytes", t.filtered_bytes);
 	/* A snapshot of running threads is skewed by design: no verdict before the end. */
-	put(&d, rec, "consistent", r->final ? cJSON_CreateBool(consistent(&t)) : cJSON_CreateNull());
+	put_bool(&d, rec, "file_verified", !r->file_unverified);
+	put(&d, rec, "consistent",
+	    r->final ? cJSON_CreateBool(consistent(&t) && !r->file_unverified) : cJSON_CreateNull());
 
 	char *text = d.oom ? NULL : cJSON_Print(root);
 	cJSON_Delete(root);
@@ -629,7 +631,10 @@ void stats_print_summary(const struct run_report *r)
 	const char *engine = r->io.engine ? r->io.engine : planned_engine(r);
 	const char *mode = r->io.direct ? (r->io.sync ? "O_DIRECT" : "O_DIRECT (no fdatasync)")
 				       : (r->io.sync ? "buffered" : "buffered (no fdatasync)");
-	const char *verdict = !r->final ? "running" : consistent(&t) ? "consistent" : "INCONSISTENT";
+	const char *verdict = !r->final                                ? "running"
+			      : consistent(&t) && !r->file_unverified ? "consistent"
+			      : r->file_unverified ? "INCONSISTENT (the file could not be read back)"
+						   : "INCONSISTENT";
 
 	if (t.replay)
 		n = (size_t)snprintf(line, sizeof(line),

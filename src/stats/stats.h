@@ -27,7 +27,7 @@
  * 4: run.config.io_engine spelled as run.io_engine ("io_uring", was "uring");
  *    totals.dropped.aborted.
  * 5: run.input.file_bytes_now, .shrank, .grew (an input that changed while
- *    it was replayed).
+ *    it was replayed); reconciliation.file_verified.
  */
 #define STATS_SCHEMA_VERSION 5
 
@@ -154,6 +154,12 @@ struct run_report {
 	const char *output;
 	const char *mode;                   /* "synthetic" (also when NULL) or "replay" */
 	const struct input_report *input;   /* replay mode, else NULL */
+	/*
+	 * After a write error the file could not be read back to count what it
+	 * holds: the counts are what the kernel acknowledged, and the document
+	 * is not consistent (reconciliation.file_verified false).
+	 */
+	bool file_unverified;
 };
 
 /*
