@@ -75,6 +75,7 @@ struct reader {
 	bool failed;            /* DISCARDING: a fatal error happened */
 	bool aborted;           /* ABORTING: a second stop signal */
 	bool tail_dirty;        /* bytes appended since the tail was last written */
+	bool stranded;          /* writes the kernel never completed hold chunks (persist.h) */
 	struct chunk_mark *marks; /* a ring of CHUNK_MARKS, or NULL (no memory) */
 	uint64_t nmarks;        /* marks pushed so far; the next goes to nmarks % CHUNK_MARKS */
 };
@@ -234,8 +235,18 @@ static void reader_abort(struct reader *rd, int err)
 {
 	if (!err)
 		return;
-	reader_fail(rd->app, err, "write");
-	release_all(rd);
+	struct io_report r;
+
+	/* persistence's own word for what failed: "write", "io_uring_wait_cqe", ... */
+	persist_report(rd->app->persist, &r);
+	reader_fail(rd->app, err, r.error_op ? r.error_op : "write");
+	/*
+	 * Writes the kernel never completed (persist_stranded()) may still
+	 * read their chunks: those stay held, never handed back to writers.
+	 */
+	rd->stranded |= persist_stranded(rd->app->persist) > 0;
+	if (!rd->stranded)
+		release_all(rd);
 	rd->failed = true;
 }
 
@@ -324,6 +335,7 @@ static void finish(struct reader *rd)
 	if (!rd->failed)
 		reader_abort(rd, persist_write_tail(app->persist));
 	persist_report(app->persist, &app->io);
+	rd->stranded |= persist_stranded(app->persist) > 0;
 	err = persist_close(app->persist, &app->durable);
 	app->persist = NULL;
 	if (err && !rd->failed) {
@@ -333,7 +345,8 @@ static void finish(struct reader *rd)
 	}
 	if (err || rd->failed) {
 		/* Release what is still held so the buffer is consistent. */
-		release_all(rd);
+		if (!rd->stranded)
+			release_all(rd);
 		salvage(rd, app->durable);
 	}
 }
