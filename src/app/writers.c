@@ -97,14 +97,13 @@ static void replay_writer(struct app *app, unsigned id)
 	replay_cursor_pace(cur, app->start_mono_ns, &app->stop);
 	/*
 	 * The recovery point of a fault in the mapping (the file shrank): the
-	 * packet in hand is neither counted nor committed, and the writer
-	 * stops as at the end of a cut file.  sigsetjmp() without the signal
-	 * mask makes no system call.
+	 * packet in hand is neither counted nor committed; the writer reads on
+	 * to the new end, or stops, as at the end of a cut file.  sigsetjmp()
+	 * without the signal mask makes no system call.
 	 */
-	if (sigsetjmp(*replay_cursor_jmp(cur), 0) != 0) {
-		replay_cursor_fault(cur);
+	if (sigsetjmp(*replay_cursor_jmp(cur), 0) != 0 && !replay_cursor_fault(cur))
 		return;
-	}
+	/* Here at the start, and again after a fault when the cursor reads on to the new end. */
 	replay_cursor_arm(cur);
 	replay_loop(app, id, cur);
 	replay_cursor_disarm(cur, &app->ws[id].replay);

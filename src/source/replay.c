@@ -79,6 +79,10 @@ struct replay_cursor {
 	uint32_t pend_origlen;
 	bool shrank;          /* a fault in the mapping: the input shrank under us */
 	size_t rec_start;     /* the offset of the record being read or in hand */
+	size_t limit;         /* where the file ends for this cursor: its size at the open, or
+	                         once it was cut (cut), its size after the cut */
+	bool cut;             /* resumed after a fault, up to limit (replay_cursor_fault()) */
+	size_t fault_start;   /* rec_start at the last fault */
 	sigjmp_buf jmp;       /* the writer's recovery point (replay_cursor_jmp()) */
 	char err[PCAP_ERRBUF_SIZE];
 };
@@ -191,7 +195,7 @@ static inline __attribute__((always_inline)) int read_record(struct replay_curso
 	const struct replay *rp = c->rp;
 
 	if (rp->raw) {
-		size_t left = rp->size - c->off;
+		size_t left = c->limit - c->off;
 		uint32_t h[4];
 
 		if (c->ahead < c->off)
@@ -213,6 +217,9 @@ static inline __attribute__((always_inline)) int read_record(struct replay_curso
 		} else if (left == 0) {
 			return 0;
 		}
+		/* The file was cut here: libpcap would read on past the new end. */
+		if (c->cut)
+			return 0;
 		if (fseeko(pcap_file(c->p), (off_t)c->off, SEEK_SET) != 0) {
 			snprintf(c->err, sizeof(c->err), "fseeko: %s", strerror(errno));
 			return -1;
@@ -241,6 +248,7 @@ int replay_cursor_open(const struct replay *rp, unsigned id, struct replay_curso
 		free(c);
 		return -EINVAL;
 	}
+	c->limit = rp->size;
 	/* libpcap has read the file header; the raw reader starts right after it. */
 	c->off = c->good_end = (size_t)ftello(pcap_file(c->p));
 	*out = c;
@@ -379,15 +387,56 @@ void replay_cursor_disarm(struct replay_cursor *c, struct replay_counts *st)
 	armed = NULL;
 }
 
-void replay_cursor_fault(struct replay_cursor *c)
+bool replay_cursor_fault(struct replay_cursor *c)
 {
+	const struct replay *rp = c->rp;
+	int64_t now;
+
 	armed = NULL;
 	/* The packet in hand was not confirmed: it is neither counted nor written. */
+	if (c->pending)
+		c->matched--; /* -c: it is read again, or never */
 	c->pending = false;
 	c->shrank = true;
 	c->state = -1;
 	/* Replayed whole: the records before the one that was being read or was in hand. */
 	c->good_end = c->rec_start;
+	/*
+	 * Read on to the new end, as at a file cut short, if the records are
+	 * read in place (libpcap's state after the jump is not to be trusted).
+	 * One fstat() here, and one per packet from now on (replay_recheck()):
+	 * the writer is within a page of the new end, where the page after a
+	 * packet cannot confirm it any more.  A second fault at the same record
+	 * without the file getting shorter ends it (no loop).
+	 */
+	now = replay_size_now(rp);
+	if (!rp->raw || now < 0 || c->rec_start > (uint64_t)now ||
+	    (c->cut && (size_t)now >= c->limit && c->rec_start == c->fault_start))
+		return false;
+	c->cut = true;
+	c->fault_start = c->rec_start;
+	if ((size_t)now < c->limit)
+		c->limit = (size_t)now;
+	c->off = c->ahead = c->rec_start;
+	c->state = 0;
+	return true;
+}
+
+void replay_recheck(const struct replay_pkt *pk)
+{
+	struct replay_cursor *c = pk->recheck;
+	int64_t now = replay_size_now(c->rp);
+
+	/*
+	 * The packet ends at c->off.  A file still that long after the copy was
+	 * that long when it was copied (it only shrinks here; one that grew
+	 * back meanwhile is what run.input.grew reports): the copy was the
+	 * file's.  Else back to the recovery point, as a fault would.
+	 */
+	if (now < 0 || (uint64_t)now < c->off) {
+		armed = NULL;
+		siglongjmp(c->jmp, 1);
+	}
 }
 
 int64_t replay_size_now(const struct replay *rp)
@@ -512,7 +561,8 @@ int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct replay_co
 			c->state = 1;
 			break;
 		}
-		pk->probe = probe_addr(rp, start, c->off);
+		pk->probe = c->cut ? NULL : probe_addr(rp, start, c->off);
+		pk->recheck = c->cut ? c : NULL;
 		if (!pass) {
 			/* The filter read it: it was the file's, not zeros past a new end. */
 			replay_confirm(pk);

@@ -103,6 +103,8 @@ struct replay_pkt {
 	 * check, the packet lies in the copy of the last page).
 	 */
 	const volatile uint8_t *probe;
+	/* Else, after a cut: the cursor, whose packet replay_recheck() confirms (else NULL). */
+	struct replay_cursor *recheck;
 };
 
 struct replay_cursor;
@@ -174,8 +176,11 @@ void replay_cursor_pace(struct replay_cursor *c, uint64_t start_ns, const _Atomi
  *  - A fault in the mapping on an armed writer thread jumps to the point
  *    the writer saved with sigsetjmp(*replay_cursor_jmp(c), 0): the packet
  *    in hand is neither counted nor handed on; the writer calls
- *    replay_cursor_fault() and stops; replay_error() then says "input
- *    shrank".
+ *    replay_cursor_fault(), which returns true when the cursor can read on
+ *    up to the new end (one fstat(); after it each packet is confirmed by
+ *    an fstat() of its own, replay_recheck(): the writer is then within a
+ *    page of the end), after which the writer arms the cursor again and
+ *    goes on; false: it stops.  replay_error() then says "input shrank".
  *
  * replay_fault_install(): main, once, before the writers start: the SIGBUS
  * handler (other faults keep the default action: a core dump).
@@ -185,7 +190,9 @@ int replay_fault_install(void);
 sigjmp_buf *replay_cursor_jmp(struct replay_cursor *c);
 void replay_cursor_arm(struct replay_cursor *c);
 void replay_cursor_disarm(struct replay_cursor *c, struct replay_counts *st);
-void replay_cursor_fault(struct replay_cursor *c);
+bool replay_cursor_fault(struct replay_cursor *c);
+/* replay_confirm()'s slow path, once the file was cut: fstat(). */
+void replay_recheck(const struct replay_pkt *pk);
 
 /*
  * Confirms that the packet pk, copied by the caller, was read from the file
@@ -199,11 +206,25 @@ static inline void replay_confirm(const struct replay_pkt *pk)
 	 * The copy's loads come before the probe's.  The partner is the
 	 * kernel's truncate, which unmaps the pages past the new end before it
 	 * zeroes the rest of the page that holds it: seeing the probe's page
-	 * still there means the copy read no zeros.
+	 * still there means the copy read no zeros.  ThreadSanitizer models
+	 * threads, not the kernel, and GCC refuses an inlined fence under it:
+	 * there a compiler barrier stands in (which is all the fence is on x86).
 	 */
+#if defined(__SANITIZE_THREAD__)
+	atomic_signal_fence(memory_order_seq_cst);
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+	atomic_signal_fence(memory_order_seq_cst);
+#else
 	atomic_thread_fence(memory_order_acquire);
+#endif
+#else
+	atomic_thread_fence(memory_order_acquire);
+#endif
 	if (pk->probe)
 		(void)*pk->probe;
+	else if (pk->recheck)
+		replay_recheck(pk);
 }
 
 /*
