@@ -321,7 +321,6 @@ bool replay_shrank(const struct replay_cursor *c)
  */
 static _Thread_local struct replay_cursor *armed;
 
-static struct sigaction old_sigbus;
 static bool sigbus_installed;
 
 static bool in_input(const struct replay *rp, const void *addr)
@@ -336,18 +335,20 @@ static bool in_input(const struct replay *rp, const void *addr)
 /*
  * A fault reading the input on an armed writer: the file was cut below the
  * page read.  Jump to the writer's recovery point (replay.h).  Any other
- * SIGBUS is not ours: the default action, once the faulting load runs again.
+ * SIGBUS is not ours: the default action (a core dump), as without a handler.
  */
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
 	struct replay_cursor *c = armed;
 
 	(void)uc;
-	if (c && in_input(c->rp, si->si_addr)) {
+	/* si_code > 0: raised by the kernel for a fault, not sent by kill(). */
+	if (c && si->si_code > 0 && in_input(c->rp, si->si_addr)) {
 		armed = NULL;
 		siglongjmp(c->jmp, 1);
 	}
 	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 int replay_fault_install(void)
@@ -365,7 +366,7 @@ int replay_fault_install(void)
 	 */
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGBUS, &sa, &old_sigbus) < 0)
+	if (sigaction(SIGBUS, &sa, NULL) < 0)
 		return -errno;
 	sigbus_installed = true;
 	return 0;
