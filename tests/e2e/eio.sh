@@ -6,7 +6,7 @@
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 DBCAP=$1 VERIFY=$2 MKIMIX=$3 ENGINE=$4 IO=$5 MODE=$6
-need "$PYTHON" "$CAPINFOS" xfs_io mkfs.ext4 tcpdump
+need "$PYTHON" "$CAPINFOS" xfs_io mkfs.ext4 losetup tcpdump
 absolute_paths MKIMIX
 e2e_init
 
@@ -86,6 +86,13 @@ acked=$(jget s.json reader.bytes_written)
 # After a remount: what the journal committed, never more than acknowledged,
 # and a prefix of the stream that tools read.
 umount mnt || fail "umount failed"
+# The shut-down filesystem lives on until its last user lets go (the loop
+# device detaches then); mounting the image before that would find it again.
+for ((i = 0; i < 200; i++)); do
+	[[ -z $(losetup -j fs.img) ]] && break
+	sleep 0.1
+done
+[[ -z $(losetup -j fs.img) ]] || fail "the loop device of fs.img stays attached: $(losetup -j fs.img)"
 mount -o loop fs.img mnt || fail "remount failed"
 [[ -f $out ]] || fail "$out is gone after the remount"
 size=$(stat -c %s "$out")
