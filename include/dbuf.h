@@ -162,6 +162,10 @@ int dbuf_write(struct dbuf_writer *w, const void *block, size_t len);
  * any other call on this handle.  Until it commits, only the buffer that holds
  * the reservation waits for it: other writers go on.  In the mutex layout the
  * reservation holds the mutex (the naive baseline), so keep it short.
+ * In the per-writer layout alone, a writer may also stop for good without
+ * committing: nothing of an uncommitted reservation is ever handed out
+ * (the shared layout's reader would wait for its bytes, the mutex would
+ * stay locked).
  */
 int dbuf_reserve(struct dbuf_writer *w, size_t len, void **where);
 void dbuf_commit(struct dbuf_writer *w);

@@ -22,6 +22,7 @@ packages=(
 	e2fsprogs util-linux mount                        # loop-mounted filesystems for ENOSPC
 	prometheus prometheus-node-exporter curl          # --prom: promtool, a real textfile collector
 	libsystemd-dev systemd                            # sd_notify; systemd-analyze verify of the unit
+	xfsprogs                                          # xfs_io: shut an ext4 filesystem down (EIO)
 )
 install() {
 	local missing=()

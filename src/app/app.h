@@ -67,6 +67,8 @@ struct app {
 	bool replaying;
 	struct replay replay;
 	struct replay_cursor **cursors;     /* cursor i belongs to writer i */
+	uint8_t **bounce;                   /* writer i's copy of a packet before it reserves
+	                                       (shared and mutex layouts; else NULL) */
 	struct input_report input;          /* main; truncated/error after the join */
 	char input_error[512];              /* main, after the join */
 	bool progress;                      /* main: a progress line on the terminal */
@@ -86,6 +88,8 @@ struct app {
 	                                       which main never overlaps: it reads io for a report
 	                                       while the writers run, or after the join */
 	uint64_t durable;                   /* reader, after the join */
+	bool file_unverified;               /* reader, after the join: after a write error the
+	                                       file could not be read back (salvage()) */
 	char error_msg[4200];               /* reader, after the join */
 	struct timespec start_real, start_mono;
 	uint64_t start_mono_ns;             /* main, before go: pacing's origin */
@@ -125,6 +129,8 @@ int output_open(struct app *app);
  */
 int input_open(struct app *app);
 const char *input_finish(struct app *app, const char *reason);
+/* Main: the input's size now (fstat) into app->input: file_bytes_now, shrank, grew. */
+void input_watch(struct app *app);
 void input_close(struct app *app);
 
 /*

@@ -393,6 +393,15 @@ static int report_run(struct app *app, const char *reason, int start_err)
 		fprintf(stderr, "dbcap: warning: %s: %s; the records before it were replayed, "
 				"the last %" PRIu64 " bytes were not\n",
 			app->o.pcap, app->input.error, app->input.unread_bytes);
+	if (app->input.grew)
+		fprintf(stderr, "dbcap: warning: %s: input grew from %" PRIu64 " to %" PRIu64
+				" bytes while it was replayed; what was added was not replayed (the "
+				"file is replayed as it was when opened)\n",
+			app->o.pcap, app->input.file_bytes, app->input.file_bytes_now);
+	else if (app->input.shrank && !app->input.truncated)
+		fprintf(stderr, "dbcap: warning: %s: input shrank from %" PRIu64 " to %" PRIu64
+				" bytes after its records were read; every record was replayed\n",
+			app->o.pcap, app->input.file_bytes, app->input.file_bytes_now);
 	if (report_write(app, true, ioerr ? "error" : reason, error) == 0 && !error)
 		return app->input.truncated ? 3 : 0;
 	return 1;

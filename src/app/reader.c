@@ -46,6 +46,18 @@
 #include "../util/hotpath.h"
 #include "../source/synth.h"
 
+/*
+ * Where a chunk appended ends in the stream, and the reader's counts up to
+ * and including it: after a write error on a file that cannot be read back
+ * (a filesystem shut down), what the kernel acknowledged is counted from
+ * these, to the last whole chunk (salvage()).  The last CHUNK_MARKS chunks
+ * are kept, far more than can be in flight.
+ */
+struct chunk_mark {
+	uint64_t end, blocks, bytes;
+};
+#define CHUNK_MARKS 16384u
+
 /* A chunk handed to persistence, waiting for its memory to be reusable. */
 struct inflight {
 	struct dbuf_chunk chunk;
@@ -63,7 +75,42 @@ struct reader {
 	bool failed;            /* DISCARDING: a fatal error happened */
 	bool aborted;           /* ABORTING: a second stop signal */
 	bool tail_dirty;        /* bytes appended since the tail was last written */
+	bool stranded;          /* writes the kernel never completed hold chunks (persist.h) */
+	struct chunk_mark *marks; /* a ring of CHUNK_MARKS, or NULL (no memory) */
+	uint64_t nmarks;        /* marks pushed so far; the next goes to nmarks % CHUNK_MARKS */
 };
+
+static void push_mark(struct reader *rd)
+{
+	struct reader_stats *rs = rd->app->rs;
+	struct chunk_mark *m;
+
+	if (!rd->marks)
+		return;
+	m = &rd->marks[rd->nmarks++ % CHUNK_MARKS];
+	m->end = persist_appended(rd->app->persist);
+	/* relaxed: the reader is these counters' only writer */
+	m->blocks = atomic_load_explicit(&rs->blocks, memory_order_relaxed);
+	m->bytes = atomic_load_explicit(&rs->block_bytes, memory_order_relaxed);
+}
+
+/*
+ * The counts at the last whole chunk within the first durable bytes (all
+ * zero when the marks do not reach back that far).
+ */
+static struct chunk_mark acknowledged(const struct reader *rd, uint64_t durable)
+{
+	struct chunk_mark none = {0, 0, 0};
+	uint64_t oldest = rd->nmarks > CHUNK_MARKS ? rd->nmarks - CHUNK_MARKS : 0;
+
+	for (uint64_t i = rd->nmarks; rd->marks && i > oldest; i--) {
+		const struct chunk_mark *m = &rd->marks[(i - 1) % CHUNK_MARKS];
+
+		if (m->end <= durable)
+			return *m;
+	}
+	return none;
+}
 
 /*
  * A record's size is its original length: a synthetic block's is its
@@ -128,17 +175,22 @@ static void reader_fail(struct app *app, int err, const char *what)
 }
 
 /*
- * After a write error: the file holds a valid prefix of durable bytes.  Cut
- * it back to its last complete block and recount what is really in it.
+ * After a write error: the file holds a valid prefix of durable bytes (the
+ * writes the kernel acknowledged, contiguous from the start).  Cut it back
+ * to its last complete block and recount what is really in it.  When the
+ * file cannot be read back, cut or synced (a filesystem shut down answers
+ * EIO to everything), count what the kernel acknowledged instead, to the
+ * last whole chunk, and say that the file was not verified: what it holds
+ * after a remount is what the filesystem had committed, which may be less.
  */
-static void salvage(struct app *app, uint64_t durable)
+static void salvage(struct reader *rd, uint64_t durable)
 {
+	struct app *app = rd->app;
 	struct reader_stats *rs = app->rs;
 	int fd = open(app->o.output, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	uint64_t end = 0;
+	bool verified = false;
 
-	if (fd < 0)
-		return;
 	/*
 	 * The file is the truth: forget what we counted and count what is
 	 * there.  relaxed: the reader is these counters' only writer, and main
@@ -146,13 +198,23 @@ static void salvage(struct app *app, uint64_t durable)
 	 */
 	uint64_t counted_blocks = atomic_load_explicit(&rs->blocks, memory_order_relaxed);
 	uint64_t counted_bytes = atomic_load_explicit(&rs->block_bytes, memory_order_relaxed);
-	atomic_store_explicit(&rs->blocks, 0, memory_order_relaxed);
-	atomic_store_explicit(&rs->block_bytes, 0, memory_order_relaxed);
-	for (unsigned i = 0; i <= STATS_MAX_BLOCK; i++)
-		atomic_store_explicit(&rs->size_count[i], 0, memory_order_relaxed);
-	if (app->fmt->scan_fd(fd, durable, count_rec, rs, &end) == 0 && ftruncate(fd, (off_t)end) == 0)
-		fdatasync(fd);
-	close(fd);
+	if (fd >= 0) {
+		atomic_store_explicit(&rs->blocks, 0, memory_order_relaxed);
+		atomic_store_explicit(&rs->block_bytes, 0, memory_order_relaxed);
+		for (unsigned i = 0; i <= STATS_MAX_BLOCK; i++)
+			atomic_store_explicit(&rs->size_count[i], 0, memory_order_relaxed);
+		verified = app->fmt->scan_fd(fd, durable, count_rec, rs, &end) == 0 &&
+			   ftruncate(fd, (off_t)end) == 0 && fdatasync(fd) == 0;
+		close(fd);
+	}
+	if (!verified) {
+		struct chunk_mark m = acknowledged(rd, durable);
+
+		atomic_store_explicit(&rs->blocks, m.blocks, memory_order_relaxed);
+		atomic_store_explicit(&rs->block_bytes, m.bytes, memory_order_relaxed);
+		end = m.end;
+		app->file_unverified = true;
+	}
 	atomic_store_explicit(&rs->file_bytes, end, memory_order_relaxed);
 	uint64_t now_blocks = atomic_load_explicit(&rs->blocks, memory_order_relaxed);
 	uint64_t now_bytes = atomic_load_explicit(&rs->block_bytes, memory_order_relaxed);
@@ -238,10 +300,20 @@ static void reader_abort(struct reader *rd, int err)
 {
 	if (!err)
 		return;
-	reader_fail(rd->app, err, "write");
+	struct io_report r;
+
+	/* persistence's own word for what failed: "write", "io_uring_wait_cqe", ... */
+	persist_report(rd->app->persist, &r);
+	reader_fail(rd->app, err, r.error_op ? r.error_op : "write");
+	/*
+	 * Writes the kernel never completed (persist_stranded()) may still
+	 * read their chunks: those stay held, never handed back to writers.
+	 */
+	rd->stranded |= persist_stranded(rd->app->persist) > 0;
 	if (rd->app->stream_out)
 		stream_salvage(rd);
-	release_all(rd);
+	if (!rd->stranded)
+		release_all(rd);
 	rd->failed = true;
 }
 
@@ -266,6 +338,7 @@ static void take_chunk(struct reader *rd, const struct dbuf_chunk *c)
 	f->chunk = *c;
 	rd->head = (rd->head + 1) % rd->ringsz;
 	int err = persist_append(app->persist, c->data, c->len, (int)c->region, f);
+	push_mark(rd);
 	if (err == 0)
 		err = reap(rd, false);
 	reader_abort(rd, err);
@@ -329,6 +402,7 @@ static void finish(struct reader *rd)
 	if (!rd->failed)
 		reader_abort(rd, persist_write_tail(app->persist));
 	persist_report(app->persist, &app->io);
+	rd->stranded |= persist_stranded(app->persist) > 0;
 	err = persist_close(app->persist, &app->durable);
 	app->persist = NULL;
 	if (err && !rd->failed) {
@@ -338,10 +412,11 @@ static void finish(struct reader *rd)
 	}
 	if (err || rd->failed) {
 		/* Release what is still held so the buffer is consistent. */
-		release_all(rd);
+		if (!rd->stranded)
+			release_all(rd);
 		/* A stream has no file to read back: stream_salvage() counted at the error. */
 		if (!app->stream_out)
-			salvage(app, app->durable);
+			salvage(rd, app->durable);
 	}
 }
 
@@ -354,6 +429,11 @@ void *reader_main(void *argp)
 	/* One slot per buffer region is enough: the library never hands out more. */
 	rd.ringsz = dbuf_regions(app->db, NULL, 0) + o->io_depth + 64;
 	rd.ring = calloc(rd.ringsz, sizeof(*rd.ring));
+	/* Without it an unreadable file after an error counts nothing as written. */
+	rd.marks = calloc(CHUNK_MARKS, sizeof(*rd.marks));
+	/* The file header: in the stream before any chunk. */
+	if (app->persist)
+		push_mark(&rd);
 	rd.flush_every = (uint64_t)(o->flush_age * 1e9);
 	rd.next_flush = now_ns(CLOCK_MONOTONIC) + rd.flush_every;
 	if (!rd.ring) {
@@ -389,6 +469,7 @@ void *reader_main(void *argp)
 	if (rd.sink == 42)
 		fputs("", stderr);
 	free(rd.ring);
+	free(rd.marks);
 	/* pairs with the acquire load in stop_threads(); the signal ends main's wait at once */
 	atomic_store_explicit(&app->reader_finished, true, memory_order_release);
 	pthread_kill(app->main_thread, DBCAP_SIG_WAKE);

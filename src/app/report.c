@@ -55,6 +55,9 @@ static void fill_report(struct app *app, struct run_report *r, struct dbuf_write
 	r->input = app->replaying ? &app->input : NULL;
 	r->sizes = app->o.stats_sizes;
 	r->interval = &app->interval;
+	r->file_unverified = final && app->file_unverified;
+	if (app->replaying)
+		input_watch(app);
 }
 
 /* --stats -: the final document on standard output.  0 or -errno. */

@@ -26,21 +26,55 @@
 #define REPLAY_LATENCY_SAMPLE 16u
 
 /*
+ * Reserves room for one packet and writes its record (pcap, or a pcapng
+ * EPB) into it; the caller confirms and commits.  DBUF_OK or the refusal.
+ */
+static inline int reserve_packet(struct dbuf_writer *w, bool ng, const struct replay_pkt *pk)
+{
+	void *rec;
+	int r = dbuf_reserve(w, ng ? pcapng_epb_size(pk->caplen) : (size_t)pcapf_rec_size(pk->caplen),
+			     &rec);
+
+	if (r != DBUF_OK)
+		return r;
+	if (ng) {
+		/* The interface's own time stamp units (replay.h, replay_pkt.ng_ts). */
+		uint8_t *data = pcapng_epb_begin(rec, pk->iface, pk->ng_ts, pk->caplen, pk->origlen);
+		memcpy(data, pk->data, pk->caplen);
+		pcapng_epb_end(rec, pk->caplen);
+	} else {
+		memcpy(pcapf_rec_begin(rec, pk->sec, pk->frac, pk->caplen, pk->origlen), pk->data,
+		       pk->caplen);
+	}
+	return DBUF_OK;
+}
+
+/*
  * Replay: the writer's shard of the input file, one pcap record per packet,
  * built in place.  replay_next() reads the mapped file without a syscall;
  * Under --speed, replay_next() itself waits for the packet's time (it
  * sleeps only when the packet is due milliseconds ahead), never between
  * reserve and commit; a stop during that wait leaves the packet unread.
+ *
+ * A file cut while it is replayed (replay.h, replay_confirm()): a packet is
+ * confirmed after it was copied and before it is committed, and a fault in
+ * the mapping leaves this loop for replay_writer()'s recovery point.  Such
+ * a fault may come while a reservation is held: the per-writer layout
+ * publishes nothing until the commit, so the reservation is simply never
+ * committed (dbuf.h); the shared and mutex layouts cannot leave one (the
+ * reader would wait on it, or the mutex stay locked), so there the packet
+ * is first copied to the writer's bounce buffer and confirmed, and only
+ * then reserved and copied again.
  */
-static void replay_writer(struct app *app, unsigned id)
+static __attribute__((noinline)) void replay_loop(struct app *app, unsigned id,
+						  struct replay_cursor *cur)
 {
 	struct writer_stats *st = &app->ws[id];
 	struct dbuf_writer *w = dbuf_writer(app->db, id);
-	struct replay_cursor *cur = app->cursors[id];
+	uint8_t *bounce = app->bounce ? app->bounce[id] : NULL;
 	struct replay_pkt pk;
 	const bool ng = app->format == FORMAT_PCAPNG;
 
-	replay_cursor_pace(cur, app->start_mono_ns, &app->stop);
 	/* relaxed: stop carries no data, it only ends the loop (the join orders the rest) */
 	for (uint64_t seq = 0; !atomic_load_explicit(&app->stop, memory_order_relaxed); seq++) {
 		if (replay_next(cur, &pk, &st->replay) <= 0)
@@ -52,21 +86,17 @@ static void replay_writer(struct app *app, unsigned id)
 		 */
 		bool timed = seq % REPLAY_LATENCY_SAMPLE == 0;
 		uint64_t t0 = timed ? now_ns(CLOCK_MONOTONIC) : 0;
-		void *rec;
-		int r = dbuf_reserve(w, ng ? pcapng_epb_size(pk.caplen) :
-					     (size_t)pcapf_rec_size(pk.caplen), &rec);
+		int r;
+		if (bounce && pk.mapped) {
+			memcpy(bounce, pk.data, pk.caplen);
+			pk.data = bounce;
+			replay_confirm(&pk);
+			r = reserve_packet(w, ng, &pk);
+		} else {
+			r = reserve_packet(w, ng, &pk);
+			replay_confirm(&pk);
+		}
 		if (r == DBUF_OK) {
-			if (ng) {
-				/* The interface's own time stamp units (replay.h, replay_pkt.ng_ts). */
-				uint8_t *data = pcapng_epb_begin(rec, pk.iface, pk.ng_ts, pk.caplen,
-								 pk.origlen);
-				memcpy(data, pk.data, pk.caplen);
-				pcapng_epb_end(rec, pk.caplen);
-			} else {
-				uint8_t *data = pcapf_rec_begin(rec, pk.sec, pk.frac, pk.caplen,
-								pk.origlen);
-				memcpy(data, pk.data, pk.caplen);
-			}
 			dbuf_commit(w);
 			if (timed)
 				hist_record(&st->write_latency, now_ns(CLOCK_MONOTONIC) - t0);
@@ -76,6 +106,25 @@ static void replay_writer(struct app *app, unsigned id)
 		counter_add(&st->generated, 1);
 		counter_add(&st->generated_bytes, pk.origlen);
 	}
+}
+
+static void replay_writer(struct app *app, unsigned id)
+{
+	struct replay_cursor *cur = app->cursors[id];
+
+	replay_cursor_pace(cur, app->start_mono_ns, &app->stop);
+	/*
+	 * The recovery point of a fault in the mapping (the file shrank): the
+	 * packet in hand is neither counted nor committed; the writer reads on
+	 * to the new end, or stops, as at the end of a cut file.  sigsetjmp()
+	 * without the signal mask makes no system call.
+	 */
+	if (sigsetjmp(*replay_cursor_jmp(cur), 0) != 0 && !replay_cursor_fault(cur))
+		return;
+	/* Here at the start, and again after a fault when the cursor reads on to the new end. */
+	replay_cursor_arm(cur);
+	replay_loop(app, id, cur);
+	replay_cursor_disarm(cur, &app->ws[id].replay);
 }
 
 /*

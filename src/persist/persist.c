@@ -57,6 +57,13 @@
  * not counted as short writes.
  */
 #define PERSIST_MAX_IO ((size_t)1 << 30)
+/*
+ * After io_uring_wait_cqe() itself failed: how long completions are polled
+ * for (the kernel still owns the writes in flight and their memory), and
+ * how long the poll sleeps between looks.
+ */
+#define PERSIST_STRAND_NS (30ull * 1000 * 1000 * 1000)
+#define PERSIST_POLL_NS (1000 * 1000)
 /* Submissions refused with -EAGAIN/-EBUSY while nothing is in flight. */
 #define PERSIST_SUBMIT_TRIES 1000
 #define NO_COOKIE UINT64_MAX
@@ -137,6 +144,12 @@ struct persist {
 
 	int error;
 	const char *error_op;
+	/*
+	 * Writes still in flight when polling for them after a failed wait
+	 * gave up (PERSIST_STRAND_NS): their memory may still be read by the
+	 * kernel, so it is never freed or handed back (persist_stranded()).
+	 */
+	unsigned stranded;
 
 	uint64_t submissions, completions, short_writes, retries, bytes_written;
 	uint64_t in_flight_sum;
@@ -541,9 +554,51 @@ static void issue(struct persist *p, struct req *r)
 		pwrite_issue(p, r);
 }
 
+/* Harvests the completions already in the completion queue (no system call). */
+static void peek_cqes(struct persist *p)
+{
+	struct io_uring_cqe *cqe;
+
+	while (io_uring_peek_cqe(&p->ring, &cqe) == 0) {
+		struct req *r = io_uring_cqe_get_data(cqe);
+		int res = cqe->res;
+
+		io_uring_cqe_seen(&p->ring, cqe);
+		on_result(p, r, res);
+	}
+}
+
+/*
+ * Waiting for a completion failed (the error is recorded), but the writes
+ * in flight are still the kernel's, and so is their memory: the caller's
+ * chunks (buffered) or the staging slots (O_DIRECT).  Collect their
+ * completions without waiting in the kernel: look at the completion queue,
+ * sleep a millisecond (the return from nanosleep also runs io_uring's task
+ * work), look again, until none is in flight, for PERSIST_STRAND_NS at
+ * most.  What completed is accounted as always (written bytes extend the
+ * durable prefix).  Writes still in flight after that are stranded: their
+ * memory is never freed nor handed back.
+ */
+static void poll_in_flight(struct persist *p)
+{
+	uint64_t give_up = now_ns(CLOCK_MONOTONIC) + PERSIST_STRAND_NS;
+	struct timespec nap = {0, PERSIST_POLL_NS};
+
+	for (;;) {
+		peek_cqes(p);
+		if (p->in_flight == 0)
+			return;
+		if (now_ns(CLOCK_MONOTONIC) >= give_up)
+			break;
+		nanosleep(&nap, NULL);
+	}
+	p->stranded = p->in_flight;
+}
+
 /*
  * Harvests completions; with wait, blocks for one first when any write is in
- * flight.  Returns 0, or -errno when waiting itself failed (recorded).
+ * flight.  Returns 0, or -errno when waiting itself failed (recorded; the
+ * writes in flight were collected by polling, poll_in_flight()).
  */
 static int reap_cqes(struct persist *p, bool wait)
 {
@@ -552,22 +607,18 @@ static int reap_cqes(struct persist *p, bool wait)
 
 	if (!p->uring)
 		return 0;
-	if (wait && p->in_flight > 0) {
+	/* Stranded writes are not waited for again (poll_in_flight() gave up on them). */
+	if (wait && p->in_flight > 0 && !p->stranded) {
 		do
 			ret = io_uring_wait_cqe(&p->ring, &cqe);
 		while (ret == -EINTR);
 		if (ret < 0) {
-			fail(p, ret, "io_uring_enter");
+			fail(p, ret, "io_uring_wait_cqe");
+			poll_in_flight(p);
 			return ret;
 		}
 	}
-	while (io_uring_peek_cqe(&p->ring, &cqe) == 0) {
-		struct req *r = io_uring_cqe_get_data(cqe);
-		int res = cqe->res;
-
-		io_uring_cqe_seen(&p->ring, cqe);
-		on_result(p, r, res);
-	}
+	peek_cqes(p);
 	return 0;
 }
 
@@ -604,10 +655,10 @@ static int progress(struct persist *p, bool wait)
 	return ret;
 }
 
-/* Waits for every write in flight, whatever the sticky error. */
+/* Waits for every write in flight (but stranded ones), whatever the sticky error. */
 static void drain(struct persist *p)
 {
-	while (p->in_flight > 0 || p->resubmit_pending > 0) {
+	while ((p->in_flight > 0 && !p->stranded) || p->resubmit_pending > 0) {
 		if (progress(p, true) < 0)
 			break;
 	}
@@ -889,6 +940,11 @@ uint64_t persist_appended(const struct persist *p)
 uint64_t persist_durable(const struct persist *p)
 {
 	return p->durable;
+}
+
+unsigned persist_stranded(const struct persist *p)
+{
+	return p->stranded;
 }
 
 int persist_fd(const struct persist *p)
@@ -1318,7 +1374,12 @@ int persist_close(struct persist *p, uint64_t *durable)
 		fail(p, -errno, "close");
 	err = p->error;
 	free(p->slot_busy);
-	free(p->stage); /* pairs with posix_memalign() in setup_stage(), after the ring is gone */
+	/*
+	 * pairs with posix_memalign() in setup_stage(), after the ring is gone;
+	 * never while a stranded write may still read a slot (poll_in_flight()).
+	 */
+	if (!p->stranded)
+		free(p->stage);
 	free(p->cookies);
 	free(p->reqs);
 	free(p);

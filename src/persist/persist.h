@@ -138,6 +138,17 @@ int persist_write_tail(struct persist *p);
 uint64_t persist_appended(const struct persist *p);
 uint64_t persist_durable(const struct persist *p);
 
+/*
+ * Writes still in flight after io_uring_wait_cqe() failed and polling for
+ * their completions gave up (30 s): the memory of the chunks whose cookies
+ * have not come back may still be read by the kernel and must not be reused
+ * (nor freed).  0 otherwise, which is what happens unless the kernel holds
+ * writes that long: a failed wait is recorded as the sticky error
+ * ("io_uring_wait_cqe"), and the writes in flight are collected all the
+ * same, so that their cookies come back and the durable prefix counts them.
+ */
+unsigned persist_stranded(const struct persist *p);
+
 /* Descriptor of the file (buffered; a stream's), e.g. to scan or truncate after an error. */
 int persist_fd(const struct persist *p);
 

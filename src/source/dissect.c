@@ -508,8 +508,8 @@ static enum dissect_size size_bucket(uint32_t len)
  * single-writer counter_add()s (util/counter.h says why that is enough).
  */
 
-void dissect_packet(int linktype, const uint8_t *pkt, uint32_t caplen, uint32_t origlen,
-		    struct dissect_stats *st, struct dissect_flow *flow)
+unsigned dissect_classify(int linktype, const uint8_t *pkt, uint32_t caplen, uint32_t origlen,
+			  struct dissect_flow *flow)
 {
 	struct pkt k = {
 		.p = pkt,
@@ -525,10 +525,22 @@ void dissect_packet(int linktype, const uint8_t *pkt, uint32_t caplen, uint32_t 
 		flow->is_ip = t.version != 0;
 		flow->hash = t.version ? flow_hash(&t) : 0;
 	}
-	if (st) {
-		for (unsigned r = 0; r < DP_PROTOS; r++)
-			if (k.rows & ROW(r))
-				counter_add(&st->proto[r], 1);
-		counter_add(&st->size[size_bucket(origlen)], 1);
-	}
+	return k.rows;
+}
+
+void dissect_count(struct dissect_stats *st, unsigned rows, uint32_t origlen)
+{
+	for (unsigned r = 0; r < DP_PROTOS; r++)
+		if (rows & ROW(r))
+			counter_add(&st->proto[r], 1);
+	counter_add(&st->size[size_bucket(origlen)], 1);
+}
+
+void dissect_packet(int linktype, const uint8_t *pkt, uint32_t caplen, uint32_t origlen,
+		    struct dissect_stats *st, struct dissect_flow *flow)
+{
+	unsigned rows = dissect_classify(linktype, pkt, caplen, origlen, flow);
+
+	if (st)
+		dissect_count(st, rows, origlen);
 }

@@ -62,4 +62,15 @@ struct dissect_flow {
 void dissect_packet(int linktype, const uint8_t *pkt, uint32_t caplen, uint32_t origlen,
 		    struct dissect_stats *st, struct dissect_flow *flow);
 
+/*
+ * dissect_packet() in two steps, for a caller that counts a packet only once
+ * it knows the packet is good (replay: once the input is known not to have
+ * shrunk under it): dissect_classify() reads the packet and returns what it
+ * is (a set of rows, opaque), dissect_count() counts that into *st, reading
+ * nothing but its arguments.
+ */
+unsigned dissect_classify(int linktype, const uint8_t *pkt, uint32_t caplen, uint32_t origlen,
+			  struct dissect_flow *flow);
+void dissect_count(struct dissect_stats *st, unsigned rows, uint32_t origlen);
+
 #endif

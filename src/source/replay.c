@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pcap/pcap.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -68,6 +70,20 @@ struct replay_cursor {
 	bool counted;         /* stopped because -c packets passed the filter */
 	uint64_t pace_start;  /* --speed: CLOCK_MONOTONIC ns of the first packet's due time */
 	const _Atomic bool *stop; /* --speed: ends a wait (NULL: no pacing) */
+	/*
+	 * The packet returned last, counted when the next call shows that the
+	 * writer confirmed it (replay.h, replay_confirm()).
+	 */
+	bool pending;
+	unsigned pend_rows;   /* dissect_classify()'s answer */
+	uint32_t pend_origlen;
+	bool shrank;          /* a fault in the mapping: the input shrank under us */
+	size_t rec_start;     /* the offset of the record being read or in hand */
+	size_t limit;         /* where the file ends for this cursor: its size at the open, or
+	                         once it was cut (cut), its size after the cut */
+	bool cut;             /* resumed after a fault, up to limit (replay_cursor_fault()) */
+	size_t fault_start;   /* rec_start at the last fault */
+	sigjmp_buf jmp;       /* the writer's recovery point (replay_cursor_jmp()) */
 	char err[PCAP_ERRBUF_SIZE];
 };
 
@@ -126,6 +142,12 @@ static pcap_t *open_mapped(const struct replay *rp, char *errbuf)
 		snprintf(errbuf, PCAP_ERRBUF_SIZE, "fmemopen: %s", strerror(errno));
 		return NULL;
 	}
+	/*
+	 * One thread uses the stream: no stdio lock.  A fault in the mapping
+	 * may leave libpcap's read through this stream by siglongjmp(), and a
+	 * lock held then would stay held, for main's fclose() to wait on.
+	 */
+	__fsetlocking(f, FSETLOCKING_BYCALLER);
 	p = pcap_fopen_offline_with_tstamp_precision(
 		f, rp->nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO, errbuf);
 	if (!p)
@@ -221,7 +243,7 @@ static inline __attribute__((always_inline)) int read_record(struct replay_curso
 	const struct replay *rp = c->rp;
 
 	if (rp->raw) {
-		size_t left = rp->size - c->off;
+		size_t left = c->limit - c->off;
 		uint32_t h[4];
 
 		if (c->ahead < c->off)
@@ -243,6 +265,9 @@ static inline __attribute__((always_inline)) int read_record(struct replay_curso
 		} else if (left == 0) {
 			return 0;
 		}
+		/* The file was cut here: libpcap would read on past the new end. */
+		if (c->cut)
+			return 0;
 		if (fseeko(pcap_file(c->p), (off_t)c->off, SEEK_SET) != 0) {
 			snprintf(c->err, sizeof(c->err), "fseeko: %s", strerror(errno));
 			return -1;
@@ -271,6 +296,7 @@ int replay_cursor_open(const struct replay *rp, unsigned id, struct replay_curso
 		free(c);
 		return -EINVAL;
 	}
+	c->limit = rp->size;
 	/* libpcap has read the file header; the raw reader starts right after it. */
 	c->off = c->good_end = (size_t)ftello(pcap_file(c->p));
 	*out = c;
@@ -286,11 +312,189 @@ void replay_cursor_close(struct replay_cursor *c)
 	free(c);
 }
 
+/*
+ * The byte replay_confirm() reads for the record [start, end) of the file
+ * (replay.h): the first byte of the page after the record's last byte in
+ * the file-backed part of the mapping, or the sentinel's page when that is
+ * the page of the copy; NULL for a record wholly in the copy.
+ */
+static const volatile uint8_t *probe_addr(const struct replay *rp, size_t start, size_t end)
+{
+	size_t last, a;
+
+	if (start >= rp->snap_off || end <= start)
+		return NULL;
+	last = (end < rp->snap_off ? end : rp->snap_off) - 1;
+	a = (last & ~(rp->page - 1)) + rp->page;
+	return a < rp->snap_off ? rp->map + a : rp->sentinel;
+}
+
+/* The packet returned last was confirmed and handed on: count it. */
+static inline void settle(struct replay_cursor *c, struct replay_counts *st)
+{
+	if (!c->pending)
+		return;
+	c->pending = false;
+	counter_add(&st->read, 1);
+	counter_add(&st->read_bytes, c->pend_origlen);
+	dissect_count(&st->dissect, c->pend_rows, c->pend_origlen);
+	/*
+	 * A compiler barrier: pending is cleared in memory before the next
+	 * read of the mapping, which may fault into the handler's jump (the
+	 * partner: on_sigbus() and the writer's recovery in the same thread).
+	 */
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
 const char *replay_error(const struct replay_cursor *c, uint64_t *good_end)
 {
 	if (good_end)
 		*good_end = c->good_end;
+	if (c->shrank)
+		return "input shrank";
 	return c->state < 0 ? c->err : NULL;
+}
+
+bool replay_shrank(const struct replay_cursor *c)
+{
+	return c->shrank;
+}
+
+/* ------------------------------------------------------- a shrinking input */
+
+/*
+ * The cursor of the writer running on this thread while its loop runs, for
+ * the SIGBUS handler.  Set and read by that thread only (the handler runs on
+ * the thread that faulted: SIGBUS from a load is synchronous).
+ */
+static _Thread_local struct replay_cursor *armed;
+
+static bool sigbus_installed;
+
+static bool in_input(const struct replay *rp, const void *addr)
+{
+	const uint8_t *a = addr;
+	size_t span = (rp->size + rp->page - 1) & ~(rp->page - 1);
+
+	return (a >= rp->map && a < rp->map + span) ||
+	       (rp->sentinel && a >= rp->sentinel && a < rp->sentinel + rp->page);
+}
+
+/*
+ * A fault reading the input on an armed writer: the file was cut below the
+ * page read.  Jump to the writer's recovery point (replay.h).  Any other
+ * SIGBUS is not ours: the default action (a core dump), as without a handler.
+ */
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	struct replay_cursor *c = armed;
+
+	(void)uc;
+	/* si_code > 0: raised by the kernel for a fault, not sent by kill(). */
+	if (c && si->si_code > 0 && in_input(c->rp, si->si_addr)) {
+		armed = NULL;
+		siglongjmp(c->jmp, 1);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+int replay_fault_install(void)
+{
+	struct sigaction sa;
+
+	if (sigbus_installed)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigbus;
+	/*
+	 * SA_NODEFER: the handler leaves by siglongjmp() to a point saved
+	 * without the signal mask (sigsetjmp(env, 0) makes no system call), so
+	 * SIGBUS must not stay blocked on the writer after the jump.
+	 */
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, NULL) < 0)
+		return -errno;
+	sigbus_installed = true;
+	return 0;
+}
+
+sigjmp_buf *replay_cursor_jmp(struct replay_cursor *c)
+{
+	return &c->jmp;
+}
+
+void replay_cursor_arm(struct replay_cursor *c)
+{
+	armed = c;
+}
+
+void replay_cursor_disarm(struct replay_cursor *c, struct replay_counts *st)
+{
+	settle(c, st);
+	armed = NULL;
+}
+
+bool replay_cursor_fault(struct replay_cursor *c)
+{
+	const struct replay *rp = c->rp;
+	int64_t now;
+
+	armed = NULL;
+	/* The packet in hand was not confirmed: it is neither counted nor written. */
+	if (c->pending)
+		c->matched--; /* -c: it is read again, or never */
+	c->pending = false;
+	c->shrank = true;
+	c->state = -1;
+	/* Replayed whole: the records before the one that was being read or was in hand. */
+	c->good_end = c->rec_start;
+	/*
+	 * Read on to the new end, as at a file cut short, if the records are
+	 * read in place (libpcap's state after the jump is not to be trusted).
+	 * One fstat() here, and one per packet from now on (replay_recheck()):
+	 * the writer is within a page of the new end, where the page after a
+	 * packet cannot confirm it any more.  A second fault at the same record
+	 * without the file getting shorter ends it (no loop).
+	 */
+	now = replay_size_now(rp);
+	if (!rp->raw || now < 0 || c->rec_start > (uint64_t)now ||
+	    (c->cut && (size_t)now >= c->limit && c->rec_start == c->fault_start))
+		return false;
+	c->cut = true;
+	c->fault_start = c->rec_start;
+	if ((size_t)now < c->limit)
+		c->limit = (size_t)now;
+	c->off = c->ahead = c->rec_start;
+	c->state = 0;
+	return true;
+}
+
+void replay_recheck(const struct replay_pkt *pk)
+{
+	struct replay_cursor *c = pk->recheck;
+	int64_t now = replay_size_now(c->rp);
+
+	/*
+	 * The packet ends at c->off.  A file still that long after the copy was
+	 * that long when it was copied (it only shrinks here; one that grew
+	 * back meanwhile is what run.input.grew reports): the copy was the
+	 * file's.  Else back to the recovery point, as a fault would.
+	 */
+	if (now < 0 || (uint64_t)now < c->off) {
+		armed = NULL;
+		siglongjmp(c->jmp, 1);
+	}
+}
+
+int64_t replay_size_now(const struct replay *rp)
+{
+	struct stat st;
+
+	if (rp->fd < 0 || fstat(rp->fd, &st) < 0)
+		return -1;
+	return (int64_t)st.st_size;
 }
 
 bool replay_count_reached(const struct replay_cursor *c)
@@ -373,12 +577,17 @@ int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct replay_co
 	const uint64_t count = rp->o.count;
 	struct rec r;
 
+	settle(c, st);
 	while (c->state == 0) {
 		if (count && c->matched >= count) {
 			c->state = 1;
 			c->counted = true;
 			break;
 		}
+		size_t start = c->off;
+		c->rec_start = start;
+		/* In memory before the read, which may fault (see settle()). */
+		atomic_signal_fence(memory_order_seq_cst);
 		int ret = read_record(c, &r);
 		if (ret <= 0) {
 			c->state = ret < 0 ? -1 : 1;
@@ -401,16 +610,26 @@ int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct replay_co
 			c->state = 1;
 			break;
 		}
-		counter_add(&st->read, 1);
-		counter_add(&st->read_bytes, r.origlen);
+		pk->probe = c->cut ? NULL : probe_addr(rp, start, c->off);
+		pk->recheck = c->cut ? c : NULL;
 		if (!pass) {
+			/* The filter read it: it was the file's, not zeros past a new end. */
+			replay_confirm(pk);
+			counter_add(&st->read, 1);
+			counter_add(&st->read_bytes, r.origlen);
 			counter_add(&st->filtered, 1);
 			counter_add(&st->filtered_bytes, r.origlen);
 			continue;
 		}
 		c->matched++;
-		/* The whole captured packet is dissected; -s only cuts what is stored. */
-		dissect_packet(rp->dlt, r.data, r.caplen, r.origlen, &st->dissect, NULL);
+		/*
+		 * The whole captured packet is dissected; -s only cuts what is
+		 * stored.  Counted with the packet, once the writer confirmed it.
+		 */
+		c->pend_rows = dissect_classify(rp->dlt, r.data, r.caplen, r.origlen, NULL);
+		c->pend_origlen = r.origlen;
+		c->pending = true;
+		pk->mapped = r.data >= rp->map && r.data < rp->map + rp->size;
 		pk->data = r.data;
 		pk->caplen = rp->o.snaplen && r.caplen > rp->o.snaplen ? rp->o.snaplen : r.caplen;
 		pk->origlen = r.origlen;
@@ -463,6 +682,46 @@ static int dump_header(struct replay *rp, char *msg, size_t msglen)
 	memcpy(&rp->linktype, rp->header + 20, 4);
 	if (rp->o.snaplen)
 		memcpy(rp->header + 16, &rp->snaplen, 4);
+	return 0;
+}
+
+/*
+ * The last page of the mapping becomes an anonymous copy of it, and the
+ * file's page there gets a mapping of its own (the sentinel): a record in
+ * the copy needs no confirmation, one that ends before it is confirmed by
+ * the page after it, which for the page before the copy is the sentinel
+ * (replay.h, replay_confirm()).  -1 with errno.
+ */
+static int snapshot_last_page(struct replay *rp)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint8_t *copy, *map = (uint8_t *)(uintptr_t)rp->map;
+	size_t tail;
+	void *a;
+
+	rp->page = pg > 0 ? (size_t)pg : 4096;
+	rp->snap_off = (rp->size - 1) & ~(rp->page - 1);
+	tail = rp->size - rp->snap_off;
+	copy = malloc(tail);
+	if (!copy)
+		return -1;
+	memcpy(copy, map + rp->snap_off, tail);
+	a = mmap(map + rp->snap_off, rp->page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (a == MAP_FAILED) {
+		free(copy);
+		return -1;
+	}
+	memcpy(a, copy, tail);
+	free(copy);
+	if (mprotect(a, rp->page, PROT_READ) < 0)
+		return -1;
+	if (rp->snap_off == 0)
+		return 0;
+	a = mmap(NULL, rp->page, PROT_READ, MAP_SHARED, rp->fd, (off_t)rp->snap_off);
+	if (a == MAP_FAILED)
+		return -1;
+	rp->sentinel = a;
 	return 0;
 }
 
@@ -521,6 +780,7 @@ int replay_open(struct replay *rp, const struct replay_opts *o, char *msg, size_
 
 	memset(rp, 0, sizeof(*rp));
 	rp->o = *o;
+	rp->fd = -1;
 	/*
 	 * A FIFO or a device is refused before anything opens it: open() of a
 	 * FIFO waits for a writer, deaf to SIGINT (main blocks it to take it with
@@ -565,10 +825,20 @@ int replay_open(struct replay *rp, const struct replay_opts *o, char *msg, size_
 	}
 	rp->map = map;
 	rp->size = (size_t)st.st_size;
+	/* Kept for replay_size_now(): whether the file shrank or grew meanwhile. */
+	rp->fd = fcntl(fileno(pcap_file(p)), F_DUPFD_CLOEXEC, 0);
+	if (rp->fd < 0) {
+		input_msg(msg, msglen, o->path, strerror(errno));
+		goto fail;
+	}
 	/* The mapping outlives the descriptor; main's handle reads the mapping too. */
 	pcap_close(p);
 	p = NULL;
 	(void)madvise(map, rp->size, MADV_SEQUENTIAL);
+	if (snapshot_last_page(rp) < 0) {
+		input_msg(msg, msglen, o->path, strerror(errno));
+		goto fail;
+	}
 
 	/* libpcap accepted the header, so the file holds at least its magic number. */
 	memcpy(&magic, rp->map, 4);
@@ -638,9 +908,16 @@ void replay_close(struct replay *rp)
 	}
 	if (rp->pcap)
 		pcap_close(rp->pcap);
+	/* fd is set only once the file is mapped (a zeroed rp has fd 0, not ours). */
+	if (rp->map && rp->fd >= 0)
+		close(rp->fd);
 	if (rp->map)
 		munmap((void *)(uintptr_t)rp->map, rp->size);
+	if (rp->sentinel)
+		munmap((void *)(uintptr_t)rp->sentinel, rp->page);
 	rp->prog = NULL;
 	rp->pcap = NULL;
 	rp->map = NULL;
+	rp->sentinel = NULL;
+	rp->fd = -1;
 }

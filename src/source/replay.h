@@ -22,6 +22,7 @@
 #ifndef DBCAP_REPLAY_H
 #define DBCAP_REPLAY_H
 
+#include <setjmp.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -65,6 +66,17 @@ struct replay {
 	bool ng_swapped;         /* pcapng input in the other byte order */
 	bool empty;              /* the file holds no packet at all */
 	int64_t first_ts_ns;     /* the first packet's time stamp, for pacing */
+	/*
+	 * A file that shrinks while it is replayed (docs/DESIGN.md, "An input
+	 * that shrinks"): the last page of the mapping, from snap_off, is an
+	 * anonymous copy taken at open; sentinel maps the file's page at
+	 * snap_off on its own (NULL when snap_off is 0); fd stays open for
+	 * replay_size_now().
+	 */
+	int fd;
+	size_t page;
+	size_t snap_off;
+	const uint8_t *sentinel;
 };
 
 /*
@@ -100,6 +112,14 @@ struct replay_pkt {
 	 */
 	uint32_t iface;
 	uint64_t ng_ts;
+	bool mapped;      /* data points into the input's mapping (else libpcap's buffer) */
+	/*
+	 * replay_confirm() reads this byte of the mapping (NULL: nothing to
+	 * check, the packet lies in the copy of the last page).
+	 */
+	const volatile uint8_t *probe;
+	/* Else, after a cut: the cursor, whose packet replay_recheck() confirms (else NULL). */
+	struct replay_cursor *recheck;
 };
 
 struct replay_cursor;
@@ -146,9 +166,11 @@ void replay_cursor_close(struct replay_cursor *c);
  * shard and passes the filter, cut to -s.  Counts into st (owned by the
  * calling writer): packets read from its shard, those the filter refused,
  * the dissector's protocols and sizes of the packets returned, and the input
- * offset reached.  Returns 1; 0 at the end of the input or once -c packets
- * passed the filter (over all shards); -1 when the input cannot be read any
- * further (replay_error() says why and where).  No system call, no lock.
+ * offset reached (a packet returned is counted once it is confirmed: see
+ * replay_confirm() below).  Returns 1; 0 at the end of the input or once -c
+ * packets passed the filter (over all shards); -1 when the input cannot be
+ * read any further (replay_error() says why and where).  No system call, no
+ * lock.
  */
 int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct replay_counts *st);
 
@@ -163,6 +185,82 @@ int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct replay_co
  * counted as read: replay_next() returns 0, as at the end of the input.
  */
 void replay_cursor_pace(struct replay_cursor *c, uint64_t start_ns, const _Atomic bool *stop);
+
+/*
+ * An input that shrinks while it is replayed (docs/DESIGN.md, "An input that
+ * shrinks").  Reading a page of the mapping beyond the file's new end raises
+ * SIGBUS; the page that holds the new end stays mapped and reads as zeros
+ * past it.  So:
+ *
+ *  - replay_next() returns a packet without counting it; the writer copies
+ *    pk.data where it keeps it (pk.mapped: from the mapping, which may
+ *    fault), then calls replay_confirm(), which reads one byte of the page
+ *    after the packet.  If the file had been cut below the packet's end
+ *    when the copy read it, that page is gone by then and the read faults:
+ *    a packet that was confirmed was copied from the file, never from
+ *    zeros.  The packet is counted (read, protocols, sizes) by the next
+ *    replay_next() or by replay_cursor_disarm().
+ *  - A fault in the mapping on an armed writer thread jumps to the point
+ *    the writer saved with sigsetjmp(*replay_cursor_jmp(c), 0): the packet
+ *    in hand is neither counted nor handed on; the writer calls
+ *    replay_cursor_fault(), which returns true when the cursor can read on
+ *    up to the new end (one fstat(); after it each packet is confirmed by
+ *    an fstat() of its own, replay_recheck(): the writer is then within a
+ *    page of the end), after which the writer arms the cursor again and
+ *    goes on; false: it stops.  replay_error() then says "input shrank".
+ *
+ * replay_fault_install(): main, once, before the writers start: the SIGBUS
+ * handler (other faults keep the default action: a core dump).
+ * replay_cursor_arm()/_disarm(): the writer thread, around its loop.
+ */
+int replay_fault_install(void);
+sigjmp_buf *replay_cursor_jmp(struct replay_cursor *c);
+void replay_cursor_arm(struct replay_cursor *c);
+void replay_cursor_disarm(struct replay_cursor *c, struct replay_counts *st);
+bool replay_cursor_fault(struct replay_cursor *c);
+/* replay_confirm()'s slow path, once the file was cut: fstat(). */
+void replay_recheck(const struct replay_pkt *pk);
+
+/*
+ * Confirms that the packet pk, copied by the caller, was read from the file
+ * and not from zeros past a new end (above).  A fault here jumps to the
+ * writer's recovery point.  Inline: every packet passes here; it costs one
+ * load, mostly of a line already in the cache.
+ */
+static inline void replay_confirm(const struct replay_pkt *pk)
+{
+	/*
+	 * The copy's loads come before the probe's.  The partner is the
+	 * kernel's truncate, which unmaps the pages past the new end before it
+	 * zeroes the rest of the page that holds it: seeing the probe's page
+	 * still there means the copy read no zeros.  ThreadSanitizer models
+	 * threads, not the kernel, and GCC refuses an inlined fence under it:
+	 * there a compiler barrier stands in (which is all the fence is on x86).
+	 */
+#if defined(__SANITIZE_THREAD__)
+	atomic_signal_fence(memory_order_seq_cst);
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+	atomic_signal_fence(memory_order_seq_cst);
+#else
+	atomic_thread_fence(memory_order_acquire);
+#endif
+#else
+	atomic_thread_fence(memory_order_acquire);
+#endif
+	if (pk->probe)
+		(void)*pk->probe;
+	else if (pk->recheck)
+		replay_recheck(pk);
+}
+
+/*
+ * Main, after the writers stopped: the input's size now (fstat), or -1.
+ */
+int64_t replay_size_now(const struct replay *rp);
+
+/* After replay_next() returned -1 or a fault: true if the input shrank under the cursor. */
+bool replay_shrank(const struct replay_cursor *c);
 
 /*
  * After replay_next() returned -1: libpcap's message (else NULL), and where

@@ -363,6 +363,9 @@ static void put_input(struct doc *d, cJSON *run, const struct input_report *in)
 	put_str(d, o, "precision", in->nano ? "nano" : "micro");
 	put_str(d, o, "filter", in->filter);
 	put_u64(d, o, "file_bytes", in->file_bytes);
+	put_u64(d, o, "file_bytes_now", in->file_bytes_now);
+	put_bool(d, o, "shrank", in->shrank);
+	put_bool(d, o, "grew", in->grew);
 	put_bool(d, o, "truncated", in->truncated);
 	put_u64(d, o, "unread_bytes", in->unread_bytes);
 	put_str(d, o, "error", in->error);
@@ -651,7 +654,9 @@ static cJSON *build_document(const struct run_report *r)
 	put_u64(&d, rec, "read_bytes", t.read_bytes);
 	put_u64(&d, rec, "filtered_bytes", t.filtered_bytes);
 	/* A snapshot of running threads is skewed by design: no verdict before the end. */
-	put(&d, rec, "consistent", r->final ? cJSON_CreateBool(consistent(&t)) : cJSON_CreateNull());
+	put_bool(&d, rec, "file_verified", !r->file_unverified);
+	put(&d, rec, "consistent",
+	    r->final ? cJSON_CreateBool(consistent(&t) && !r->file_unverified) : cJSON_CreateNull());
 
 	if (d.oom) {
 		cJSON_Delete(root);
@@ -761,7 +766,10 @@ void stats_print_summary(const struct run_report *r)
 	const char *engine = r->io.engine ? r->io.engine : planned_engine(r);
 	const char *mode = r->io.direct ? (r->io.sync ? "O_DIRECT" : "O_DIRECT (no fdatasync)")
 				       : (r->io.sync ? "buffered" : "buffered (no fdatasync)");
-	const char *verdict = !r->final ? "running" : consistent(&t) ? "consistent" : "INCONSISTENT";
+	const char *verdict = !r->final                                ? "running"
+			      : consistent(&t) && !r->file_unverified ? "consistent"
+			      : r->file_unverified ? "INCONSISTENT (the file could not be read back)"
+						   : "INCONSISTENT";
 
 	if (t.replay)
 		n = (size_t)snprintf(line, sizeof(line),
@@ -777,6 +785,15 @@ void stats_print_summary(const struct run_report *r)
 				     t.persisted, (double)t.persisted_bytes / 1e6,
 				     r->duration_seconds > 0 ? r->duration_seconds : 0.0, t.dropped,
 				     drops, engine, mode, verdict);
+	/* An input that changed while it was replayed: said here too, not only in the document. */
+	if (n < sizeof(line) && t.replay && r->input && r->input->grew)
+		n += (size_t)snprintf(line + n, sizeof(line) - n,
+				      ", input grew from %" PRIu64 " to %" PRIu64 " bytes (not replayed)",
+				      r->input->file_bytes, r->input->file_bytes_now);
+	if (n < sizeof(line) && t.replay && r->input && r->input->shrank)
+		n += (size_t)snprintf(line + n, sizeof(line) - n,
+				      ", input shrank from %" PRIu64 " to %" PRIu64 " bytes",
+				      r->input->file_bytes, r->input->file_bytes_now);
 	if (n < sizeof(line) && r->error)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, ", error: %s", r->error);
 	(void)n;

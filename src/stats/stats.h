@@ -31,6 +31,8 @@
  *    document unless --stats-sizes, run.config.prom_file and stats_sizes.
  *    run.output_kind, run.output_format, run.input.kind, run.config.format;
  *    run.io_engine "write" (a stream).
+ *    run.input.file_bytes_now, .shrank, .grew (an input that changed while
+ *    it was replayed); reconciliation.file_verified.
  */
 #define STATS_SCHEMA_VERSION 5
 
@@ -112,7 +114,10 @@ struct input_report {
 	uint32_t snaplen;          /* the input's snapshot length */
 	bool nano;                 /* nanosecond time stamps (else microseconds) */
 	const char *filter;        /* the filter expression, or NULL */
-	uint64_t file_bytes;       /* size of the input */
+	uint64_t file_bytes;       /* size of the input when it was opened */
+	uint64_t file_bytes_now;   /* its size when the document was written (fstat) */
+	bool shrank;               /* it was seen smaller than file_bytes (schema 5) */
+	bool grew;                 /* it was seen larger: what was added is not replayed */
 	bool truncated;            /* it ended early: a cut or unreadable record */
 	uint64_t unread_bytes;     /* bytes after the last record read whole */
 	const char *error;         /* libpcap's words for why it ended early, or NULL */
@@ -190,6 +195,12 @@ struct run_report {
 	 * out: this document's.  NULL: the interval is the whole run.
 	 */
 	struct stats_interval *interval;
+	/*
+	 * After a write error the file could not be read back to count what it
+	 * holds: the counts are what the kernel acknowledged, and the document
+	 * is not consistent (reconciliation.file_verified false).
+	 */
+	bool file_unverified;
 };
 
 /*

@@ -18,6 +18,7 @@ STRACE=${STRACE:-strace}
 SCHEMA=${SCHEMA:-$REPLAY_SRC/../../config/stats.schema.json}
 VALIDATE=${VALIDATE:-$REPLAY_SRC/../stats/validate.py}
 CORPUS=${CORPUS:-$REPLAY_SRC/../../../shared/pcaps}
+CAPINFOS=${CAPINFOS:-capinfos}
 # LeakSanitizer stops the world with ptrace, which fails under strace; the
 # leak check runs in the other tests.
 
