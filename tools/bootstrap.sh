@@ -14,6 +14,7 @@ case "$mode" in demo|test) ;; *) echo "usage: $0 demo|test" >&2; exit 2 ;; esac
 packages=(
 	gcc clang meson ninja-build pkg-config            # toolchain
 	liburing-dev libcjson-dev libpcap-dev             # libraries (pkg-config)
+	libssl-dev                                        # libcrypto: SHA-256 of rotated files
 	libck-dev                                         # the benchmark's ring peer (Concurrency Kit)
 	tshark tcpdump                                    # capinfos/tshark check our files
 	spin                                              # model check of the shared protocol

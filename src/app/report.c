@@ -73,11 +73,15 @@ static int report(struct app *app, bool final, bool summary, const char *stop_re
 {
 	struct dbuf_writer_stats *lib = calloc(app->o.writers, sizeof(*lib));
 	struct run_report r;
+	struct stats_rotation rot;
+	struct stats_file *files = NULL;
 	int err;
 
 	if (!lib)
 		return -ENOMEM;
 	fill_report(app, &r, lib, final, stop_reason, error);
+	if (rotate_snapshot(app, &rot, &files))
+		r.rotation = &rot;
 	if (!app->o.stats_path)
 		err = 0;
 	else if (strcmp(app->o.stats_path, STATS_TO_STDOUT) == 0)
@@ -89,6 +93,7 @@ static int report(struct app *app, bool final, bool summary, const char *stop_re
 			strerror(-err));
 	if (summary)
 		stats_print_summary(&r);
+	free(files);
 	free(lib);
 	return err;
 }

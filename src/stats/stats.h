@@ -26,8 +26,10 @@
  * 3: run.sync_at_close, run.config.sync, writers[].naps.
  * 4: run.config.io_engine spelled as run.io_engine ("io_uring", was "uring");
  *    totals.dropped.aborted.
+ * 5: rotation (-C, -G, -W, -z, --min-free, --digest): run.rotation with every
+ *    file, totals.dropped.min_free, reconciliation.files_persisted_blocks.
  */
-#define STATS_SCHEMA_VERSION 4
+#define STATS_SCHEMA_VERSION 5
 
 #define STATS_MAX_BLOCK 65535u /* block sizes are counted exactly up to this */
 
@@ -55,6 +57,7 @@ enum drop_reason {
 	DROP_CLOSED,   /* library drop_closed */
 	DROP_IO_ERROR, /* committed to the buffer but not in the file (e.g. ENOSPC) */
 	DROP_ABORTED,  /* committed, not yet written when a second stop signal cut the drain short */
+	DROP_MIN_FREE, /* committed, not written: --min-free had no file of the run left to remove */
 	DROP_REASONS
 };
 extern const char *const drop_reason_names[DROP_REASONS]; /* "full", "too_big", ... */
@@ -70,6 +73,8 @@ struct reader_stats {
 	_Atomic uint64_t lost_io_bytes;
 	_Atomic uint64_t lost_abort_blocks;         /* reader: committed, left unwritten by an abort */
 	_Atomic uint64_t lost_abort_bytes;
+	_Atomic uint64_t lost_min_free_blocks;      /* reader: committed, not written: --min-free */
+	_Atomic uint64_t lost_min_free_bytes;
 	_Atomic uint64_t size_count[STATS_MAX_BLOCK + 1]; /* reader: persisted blocks by payload size */
 	struct hist persist_latency;                /* reader: ns from chunk taken to data written */
 	_Atomic uint64_t flushes;                   /* reader: age flushes */
@@ -124,6 +129,39 @@ struct stats_config_value {
 /* Room for run.config's values; the program's settings fit with room to spare. */
 #define STATS_CONFIG_MAX 48
 
+/*
+ * One file of a rotating run (run.rotation.files[]).  The program keeps
+ * these; the document copies them.  Strings are literals or the arrays here.
+ */
+struct stats_file {
+	uint64_t seq;              /* 1, 2, ...: the number in its name */
+	char name[256];            /* the file's name (its directory is the output's) */
+	const char *state;         /* "writing", "complete", "removed" */
+	const char *removed_by;    /* NULL, "count" (-W) or "min_free" */
+	bool has_time;             /* first_ns/last_ns are set (the file has records) */
+	uint64_t first_ns, last_ns; /* the first and last record's time stamp, ns since 1970 */
+	uint64_t records, record_bytes; /* records and their original lengths */
+	uint64_t bytes;            /* the file's bytes, header included */
+	char sha256[65];           /* hex digest of the file's bytes; "" while writing or without --digest */
+	char prev_sha256[65];      /* the previous file's, "" for the first: the chain */
+	const char *hook;          /* -z: NULL (none), "queued", "running", "done", "dropped" */
+	int hook_status;           /* done: the exit status, or 128 + the signal that ended it */
+	double hook_seconds;       /* done: how long the command ran */
+};
+
+/* run.rotation: what a rotating run did (NULL in struct run_report when it does not rotate). */
+struct stats_rotation {
+	const struct stats_file *files;  /* the files still on the disk and the last ones removed */
+	unsigned nfiles;
+	uint64_t files_created, rotations;
+	uint64_t removed_by_count, removed_by_min_free, remove_errors;
+	/* Removed files whose entries were dropped from files[] to keep it bounded. */
+	uint64_t forgotten_files, forgotten_records, forgotten_record_bytes, forgotten_bytes;
+	bool min_free_stop;              /* --min-free found nothing left to remove */
+	uint64_t hook_runs, hook_failures, hook_dropped, hook_running, hook_queued, hook_unfinished;
+	double hook_seconds_total, hook_seconds_max;
+};
+
 /* Everything the JSON document is made of. */
 struct run_report {
 	const char *version;
@@ -149,6 +187,7 @@ struct run_report {
 	const char *output;
 	const char *mode;                   /* "synthetic" (also when NULL) or "replay" */
 	const struct input_report *input;   /* replay mode, else NULL */
+	const struct stats_rotation *rotation; /* a rotating run, else NULL */
 };
 
 /*
