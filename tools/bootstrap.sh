@@ -78,9 +78,10 @@ run "plain (gcc)" build
 FUZZ_SECONDS=${FUZZ_SECONDS:-60} run "fuzz (clang)" build-clang --suite fuzz
 # The unit tests under valgrind's memcheck (meson.build: add_test_setup).
 run "valgrind (unit)" build --setup valgrind --suite unit
-# The model check does not depend on the build flavour: once is enough.
+# The model check does not depend on the build flavour: once is enough.  So is the 60 s
+# rotation soak (suite soak, tests/e2e/rotate-soak.sh): the plain build runs it.
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-	run "ThreadSanitizer" build-tsan --no-suite model --timeout-multiplier 4
+	run "ThreadSanitizer" build-tsan --no-suite model --no-suite soak --timeout-multiplier 4
 ASAN_OPTIONS="detect_leaks=1 abort_on_error=1" UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" \
-	run "ASan+UBSan" build-asan --no-suite model --timeout-multiplier 3
+	run "ASan+UBSan" build-asan --no-suite model --no-suite soak --timeout-multiplier 3
 exit $status
