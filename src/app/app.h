@@ -78,7 +78,8 @@ struct app {
 	                                       then the reader's, and main's snapshots (rotate.h) */
 	_Atomic bool rotate_now;            /* main: SIGHUP; the reader takes it (exchange) */
 	_Atomic bool min_free_stop;         /* reader: --min-free found no file left to remove */
-	size_t header_len;                  /* main, before the threads: each file's header */
+	size_t header_len;                  /* main at the open, then the reader (the same value
+	                                       for each file): a file's header, which -C counts */
 
 	unsigned stats_mode;                /* main, before the threads: the capture's permission bits */
 	struct io_report io;                /* main at the open; then the reader, in finish() only,

@@ -166,8 +166,8 @@ void rotate_free(struct app *app)
 }
 
 /*
- * The name of file seq that starts at t (seconds since 1970): -w's last name
- * through strftime(3) in UTC (so that names sort in time order across a
+ * The name of file seq that starts at t (seconds since 1970): with -G, -w's
+ * last name through strftime(3) in UTC (so that names sort in time order across a
  * change of daylight saving time), then "-NNNNNN" (seq, at least six digits)
  * before its extension: cap.pcapng -> cap-000001.pcapng.
  */
@@ -177,7 +177,7 @@ static int make_name(struct rotation *rot, uint64_t seq, time_t t, char *out, si
 	struct tm tm;
 	size_t len;
 
-	if (strchr(rot->base, '%')) {
+	if (rot->interval_ns && strchr(rot->base, '%')) {
 		gmtime_r(&t, &tm);
 		len = strftime(expanded, sizeof(expanded) - 16, rot->base, &tm);
 		if (len == 0 || strchr(expanded, '/'))
@@ -496,8 +496,12 @@ bool rotate_due(struct app *app)
 
 	if (!rot)
 		return false;
-	/* relaxed: a request; the reader reads no data on the strength of it */
-	if (atomic_exchange_explicit(&app->rotate_now, false, memory_order_relaxed))
+	/*
+	 * relaxed: a request; the reader reads no data on the strength of it.
+	 * A plain load first, so that a chunk costs no read-modify-write.
+	 */
+	if (atomic_load_explicit(&app->rotate_now, memory_order_relaxed) &&
+	    atomic_exchange_explicit(&app->rotate_now, false, memory_order_relaxed))
 		return true;
 	if (!rot->interval_ns)
 		return false;
@@ -624,6 +628,8 @@ static int hook_spawn(struct app *app, struct hook_job *j)
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	/* Not every descriptor is close-on-exec (libpcap's input is a FILE): none of ours is the child's. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	err = posix_spawnp(&j->pid, app->o.hook, &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
