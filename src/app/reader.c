@@ -540,7 +540,6 @@ static void nothing_ready(struct reader *rd)
 	if (!rd->failed && rd->head != rd->tail)
 		reader_abort(rd, reap(rd, false));
 	if (app->rot) {
-		rotate_hooks_poll(app);
 		/* A quiet span still ends on time (-G), and a SIGHUP is answered now. */
 		if (!rd->failed && !rd->full && !rd->aborted && rotate_due(app))
 			rotate_file(rd);
@@ -550,6 +549,8 @@ static void nothing_ready(struct reader *rd)
 		return;
 	dbuf_reader_flush(app->db);
 	counter_add(&app->rs->flushes, 1);
+	/* -z: finished commands reaped, queued ones started, at the flush's pace (no syscall per poll). */
+	rotate_hooks_poll(app);
 	rd->next_flush = now + rd->flush_every;
 	if (!rd->failed && rd->tail_dirty && rd->idle > 0) {
 		int err = persist_write_tail(app->persist);

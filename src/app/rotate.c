@@ -484,8 +484,11 @@ int rotate_end(struct app *app, bool complete, bool sync, char *msg, size_t msgl
 	/* The chain goes on even without a digest of this file ("" then). */
 	memcpy(rot->prev_sha256, hex, sizeof(hex));
 	snprintf(rot->part_path, sizeof(rot->part_path), "%s", rot->final_path);
-	if (app->o.hook)
+	if (app->o.hook) {
+		/* A busy reader is seldom idle: reap at every rotation too. */
+		rotate_hooks_poll(app);
 		queue_hook(app, rot->seq);
+	}
 	return 0;
 }
 
