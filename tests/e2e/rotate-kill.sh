@@ -13,7 +13,9 @@ for round in 1 2 3; do
 	"$DBCAP" -w rot/cap.pcapng --duration 60 -C 4M --seed 3 --block-max 3000 -q 2>dbcap.err &
 	pid=$!
 	PIDS+=("$pid")
-	sleep "0.$((3 + round))"
+	# Killed while it writes its third file or later, at a different moment each round.
+	wait_for_file rot/cap-000002.pcapng 60
+	sleep "0.$((round * 2))"
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null || true
 	shopt -s nullglob
