@@ -34,7 +34,7 @@
 #include "../util/hotpath.h"
 
 /* Removed files whose entries stay listed; older ones are summed up (forgotten). */
-#define ROT_KEEP_REMOVED 64u
+#define ROT_KEEP_REMOVED 16u
 /* Entries allocated (and touched) at the start, so that a steady run does not grow. */
 #define ROT_INITIAL_FILES 256u
 /* Post-rotate commands running at once, and completed files waiting for one. */
