@@ -41,6 +41,8 @@ static const char usage_text[] =
 	"             [--sync[=auto|on|off] | --no-sync] [--io-depth N]\n"
 	"             [--flush-age SECONDS] [--stats FILE [--stats-interval SECONDS]]\n"
 	"             [--config FILE]\n"
+	"             [-C SIZE] [-G SECONDS] [-W N] [-z PROGRAM]\n"
+	"             [--min-free SIZE|PERCENT%] [--digest[=auto|on|off]]\n"
 	"       dbcap -r FILE -w FILE [-s SNAPLEN] [--speed X] [-c COUNT] [other options]\n"
 	"             [FILTER EXPRESSION]\n"
 	"       dbcap -h | --help | --version\n"

@@ -34,7 +34,10 @@ else
 	base=(--stats-interval 0.3)
 	run_ok ref "$DBCAP" -w ref.$ext "${src[@]}" -q
 fi
-run_ok rot "$DBCAP" -w "rot/cap.$ext" "${base[@]}" "${src[@]}" "${rot[@]}" --digest --stats rot.json -q
+# With -G the name goes through strftime (UTC): the start of the file's span.
+name="cap.$ext"
+[[ $KIND == time ]] && name="cap-%Y%m%dT%H%M%S.$ext"
+run_ok rot "$DBCAP" -w "rot/$name" "${base[@]}" "${src[@]}" "${rot[@]}" --digest --stats rot.json -q
 
 shopt -s nullglob
 parts=(rot/*.part)
@@ -70,6 +73,18 @@ expect "files_persisted_blocks" "$(jget rot.json reconciliation.files_persisted_
 	"$(jget rot.json totals.persisted_blocks)"
 
 if [[ $KIND == time && $MODE == synthetic ]]; then
+	# Each file's name is the second its span began; its first record lies within a second of it
+	# (the reader cuts when it notices the boundary: a record stamped just before may follow).
+	for f in "${files[@]}"; do
+		stamp=${f#rot/cap-}
+		stamp=${stamp%%-*}
+		span=$(date -u -d "${stamp:0:4}-${stamp:4:2}-${stamp:6:2} ${stamp:9:2}:${stamp:11:2}:${stamp:13:2}" +%s) ||
+			fail "$f: no time in its name"
+		idx=$("$PYTHON" -c "import json,sys; fs=json.load(open('rot.json'))['run']['rotation']['files']; print([i for i,e in enumerate(fs) if e['name']==sys.argv[1]][0])" "${f#rot/}")
+		first=$(jget rot.json "run.rotation.files.$idx.first_time_ns")
+		((first / 1000000000 >= span - 1 && first / 1000000000 <= span + 1)) ||
+			fail "$f: first record at $first ns, its span begins at $span s"
+	done
 	# -W 3: three files left, the older ones removed and listed.
 	((${#files[@]} == 3)) || fail "-W 3 left ${#files[@]} files"
 	removed=$(jget rot.json run.rotation.removed_by_count)
