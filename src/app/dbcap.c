@@ -76,9 +76,12 @@ static void block_signals(struct app *app)
 		sigaddset(&app->sigs, stop_sigs[i]);
 	/*
 	 * A blocked signal is queued even when its action is "ignore", so
-	 * sigtimedwait() would take a SIGHUP that nohup asked to ignore.
+	 * sigtimedwait() would take a SIGHUP that nohup asked to ignore.  A
+	 * rotating run takes it all the same: there it only begins a new file
+	 * (what logrotate sends it for), which a hang-up cannot do harm with.
 	 */
-	if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler == SIG_IGN)
+	if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler == SIG_IGN &&
+	    !options_rotating(&app->o))
 		sigdelset(&app->sigs, SIGHUP);
 	sigaddset(&app->sigs, SIGUSR1);
 	sigaddset(&app->sigs, DBCAP_SIG_WAKE);

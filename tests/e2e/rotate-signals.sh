@@ -38,4 +38,20 @@ expect stop_reason "$(jget s.json run.stop_reason)" "signal SIGINT"
 expect files "$(ls rot | grep -c 'pcapng$')" 3
 expect reconciliation.consistent "$(jget s.json reconciliation.consistent)" true
 mergecap -a -w all.pcapng rot/cap-*.pcapng && verify all.pcapng s.json
-say "ok: SIGHUP rotated twice, SIGUSR1 reported, SIGINT stopped"
+
+# Started with SIGHUP ignored (nohup): a rotating run still takes it, to begin a new file.
+rm -rf rot2 && mkdir rot2
+(
+	trap '' HUP
+	exec "$DBCAP" -w rot2/cap.pcapng --duration 60 -C 100G --block-max 2000 -q 2>nohup.err
+) &
+pid=$!
+PIDS+=("$pid")
+wait_for_file rot2/cap-000001.pcapng.part 30
+kill -s HUP "$pid"
+wait_for_file rot2/cap-000001.pcapng 10
+kill -0 "$pid" 2>/dev/null || fail "dbcap under nohup ended after SIGHUP"
+kill -s INT "$pid"
+wait_rc "$pid"
+((RC == 0)) || fail "under nohup: exit status $RC: $(cat nohup.err)"
+say "ok: SIGHUP rotated twice, SIGUSR1 reported, SIGINT stopped; SIGHUP rotates under nohup too"
