@@ -14,6 +14,7 @@ case "$mode" in demo|test) ;; *) echo "usage: $0 demo|test" >&2; exit 2 ;; esac
 packages=(
 	gcc clang meson ninja-build pkg-config            # toolchain
 	liburing-dev libcjson-dev libpcap-dev             # libraries (pkg-config)
+	libssl-dev                                        # libcrypto: SHA-256 of rotated files
 	libck-dev                                         # the benchmark's ring peer (Concurrency Kit)
 	tshark tcpdump                                    # capinfos/tshark check our files
 	spin                                              # model check of the shared protocol
@@ -81,9 +82,10 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60} run "fuzz (clang)" build-clang --suite fuzz
 # The unit tests under valgrind's memcheck (meson.build: add_test_setup).
 run "valgrind (unit)" build --setup valgrind --suite unit
 # The model check does not depend on the build flavour: once is enough; nor
-# does the installation (whose consumer is built without the sanitizers).
+# does the installation (whose consumer is built without the sanitizers).  The
+# 60 s rotation soak (suite soak, tests/e2e/rotate-soak.sh) runs in the plain build only.
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-	run "ThreadSanitizer" build-tsan --no-suite model --no-suite install --timeout-multiplier 4
+	run "ThreadSanitizer" build-tsan --no-suite model --no-suite install --no-suite soak --timeout-multiplier 4
 ASAN_OPTIONS="detect_leaks=1 abort_on_error=1" UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" \
-	run "ASan+UBSan" build-asan --no-suite model --no-suite install --timeout-multiplier 3
+	run "ASan+UBSan" build-asan --no-suite model --no-suite install --no-suite soak --timeout-multiplier 3
 exit $status

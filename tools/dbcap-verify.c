@@ -4,6 +4,7 @@
  *
  *   dbcap-verify [-v] CAPTURE STATS.json
  *   dbcap-verify --crash SEED MIN MAX CAPTURE.pcapng
+ *   dbcap-verify --audit DIR | STATS.json [DIR]
  *
  * Re-derives every block from (seed, writer, sequence) and checks:
  *  - the file is well formed pcapng: one section, one interface per writer,
@@ -23,12 +24,28 @@
  * complete blocks, every record exactly as generated, per-writer sequences
  * increasing; only a torn last block is allowed, and it must not parse as a
  * block.  Prints "complete records: N" for comparison with tshark/capinfos.
+ *
+ * A rotating run's files (dbcap -C/-G): CAPTURE may be their concatenation
+ * (mergecap -a): every record is checked as above; the file size is then the
+ * files' business, which --audit checks.
+ *
+ * --audit checks a rotating run's files and their SHA-256 digests (--digest):
+ *  - DIR: every FILE.sha256 in DIR names a file whose digest it holds, and
+ *    the chain holds: each sidecar's "previous" digest is the digest of the
+ *    file numbered one lower; a number missing between two present files is
+ *    a file removed out of order (-W and --min-free remove the oldest only).
+ *  - STATS.json: every file of run.rotation.files that is not removed exists
+ *    in DIR (default: -w's directory) with the size and digest listed, and
+ *    each entry's prev_sha256 is its predecessor's sha256.
  */
 #define _GNU_SOURCE
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,9 +363,189 @@ static void walk_pcapng(const uint8_t *map, size_t size, uint64_t *records_out,
 	*idbs_out = idbs;
 }
 
+/* The SHA-256 of a file, in hex.  0, or -1 (message given) when it cannot be read. */
+static int file_sha256(const char *path, char hex[65], uint64_t *size)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], buf[1 << 16];
+	unsigned mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	*size = 0;
+	if (fd < 0 || !ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		FAIL("%s: %s", path, fd < 0 ? strerror(errno) : "cannot start SHA-256");
+		if (fd >= 0)
+			close(fd);
+		EVP_MD_CTX_free(ctx);
+		return -1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		*size += (uint64_t)n;
+	}
+	close(fd);
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return n < 0 ? -1 : 0;
+}
+
+struct sidecar {
+	uint64_t seq;
+	char prev[65], digest[65], name[NAME_MAX + 1];
+};
+
+static int by_seq(const void *a, const void *b)
+{
+	const struct sidecar *x = a, *y = b;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* --audit DIR: the sidecars, the files they name, and the chain between them. */
+static int audit_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct sidecar *sc = NULL;
+	size_t n = 0, cap = 0;
+	char path[PATH_MAX];
+
+	if (!d) {
+		fprintf(stderr, "dbcap-verify: %s: %s\n", dir, strerror(errno));
+		return 2;
+	}
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len < 8 || strcmp(e->d_name + len - 7, ".sha256") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			sc = realloc(sc, cap * sizeof(*sc));
+			if (!sc)
+				return 2;
+		}
+		struct sidecar *s = &sc[n];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f || fscanf(f, "# dbcap file %" SCNu64 " previous %64s\n%64s  %255[^\n]", &s->seq,
+				 s->prev, s->digest, s->name) != 4) {
+			FAIL("%s: not a dbcap sidecar", path);
+			if (f)
+				fclose(f);
+			continue;
+		}
+		fclose(f);
+		if (strcmp(s->prev, "none") == 0)
+			s->prev[0] = '\0';
+		n++;
+	}
+	closedir(d);
+	qsort(sc, n, sizeof(*sc), by_seq);
+	for (size_t i = 0; i < n; i++) {
+		char hex[65];
+		uint64_t size;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, sc[i].name);
+		if (file_sha256(path, hex, &size) == 0 && strcmp(hex, sc[i].digest) != 0)
+			FAIL("%s: SHA-256 %s, its sidecar says %s (altered)", path, hex, sc[i].digest);
+		if (i == 0)
+			continue;
+		if (sc[i].seq != sc[i - 1].seq + 1)
+			FAIL("files %" PRIu64 " to %" PRIu64 " are missing between %s and %s (removed "
+			     "out of order)", sc[i - 1].seq + 1, sc[i].seq - 1, sc[i - 1].name, sc[i].name);
+		else if (strcmp(sc[i].prev, sc[i - 1].digest) != 0)
+			FAIL("%s: the chain says the previous file's SHA-256 is %s, %s's sidecar says %s "
+			     "(replaced)", sc[i].name, sc[i].prev[0] ? sc[i].prev : "none", sc[i - 1].name,
+			     sc[i - 1].digest);
+	}
+	printf("dbcap-verify: --audit %s: %zu files: %s\n", dir, n, failures ? "FAILED" : "ok");
+	free(sc);
+	return failures ? 1 : 0;
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* --audit STATS.json [DIR]: the files the statistics list, on the disk, and their chain. */
+static int audit_stats(const char *stats_path, const char *dir_arg)
+{
+	cJSON *st = load_json(stats_path);
+	char dir[PATH_MAX], path[PATH_MAX + NAME_MAX + 2];
+	const char *prev = NULL;
+	size_t count = 0;
+
+	if (!st)
+		return 2;
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(st, "run");
+	const cJSON *rot = cJSON_GetObjectItemCaseSensitive(run, "rotation");
+	const char *out = jstr(run, "output");
+	if (!cJSON_IsObject(rot) || !out) {
+		fprintf(stderr, "dbcap-verify: %s: not a rotating run (run.rotation is null)\n",
+			stats_path);
+		return 2;
+	}
+	if (dir_arg) {
+		snprintf(dir, sizeof(dir), "%s", dir_arg);
+	} else {
+		snprintf(dir, sizeof(dir), "%s", out);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = slash == dir ? dir[1] = '\0', '/' : '\0';
+		else
+			snprintf(dir, sizeof(dir), ".");
+	}
+	const cJSON *f;
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(rot, "files")) {
+		const char *name = jstr(f, "name"), *state = jstr(f, "state");
+		const char *digest = jstr(f, "sha256"), *p = jstr(f, "prev_sha256");
+
+		count++;
+		if (!name || !state) {
+			FAIL("%s: a file without a name or state", stats_path);
+			continue;
+		}
+		if (count > 1 && (p ? !prev || strcmp(p, prev) != 0 : prev != NULL))
+			FAIL("%s: prev_sha256 %s, the file before it has %s (chain broken)", name,
+			     p ? p : "null", prev ? prev : "null");
+		prev = digest;
+		if (strcmp(state, "removed") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if (strcmp(state, "writing") == 0)
+			continue; /* a periodic document: not complete yet */
+		char hex[65];
+		uint64_t size;
+		struct stat sb;
+		if (stat(path, &sb) < 0) {
+			FAIL("%s: %s (listed as %s)", path, strerror(errno), state);
+			continue;
+		}
+		if (file_sha256(path, hex, &size) < 0)
+			continue;
+		CHECK_EQ(name, size, num(f, "bytes"));
+		if (digest && strcmp(hex, digest) != 0)
+			FAIL("%s: SHA-256 %s, the statistics say %s (altered)", path, hex, digest);
+	}
+	printf("dbcap-verify: --audit %s: %zu files: %s\n", stats_path, count,
+	       failures ? "FAILED" : "ok");
+	cJSON_Delete(st);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int argi = 1;
+	if (argc >= 3 && argc <= 4 && strcmp(argv[1], "--audit") == 0) {
+		struct stat sb;
+		if (stat(argv[2], &sb) == 0 && S_ISDIR(sb.st_mode) && argc == 3)
+			return audit_dir(argv[2]);
+		return audit_stats(argv[2], argc == 4 ? argv[3] : NULL);
+	}
 	if (argc == 6 && strcmp(argv[1], "--crash") == 0)
 		return crash_check(strtoull(argv[2], NULL, 0), (uint32_t)strtoul(argv[3], NULL, 0),
 				   (uint32_t)strtoul(argv[4], NULL, 0), argv[5]);
@@ -358,7 +555,8 @@ int main(int argc, char **argv)
 	}
 	if (argc - argi != 2) {
 		fprintf(stderr, "usage: dbcap-verify [-v] CAPTURE.pcapng STATS.json\n"
-				"       dbcap-verify --crash SEED MIN MAX CAPTURE.pcapng\n");
+				"       dbcap-verify --crash SEED MIN MAX CAPTURE.pcapng\n"
+				"       dbcap-verify --audit DIR | STATS.json [DIR]\n");
 		return 2;
 	}
 	const char *cap_path = argv[argi], *stats_path = argv[argi + 1];
@@ -399,7 +597,10 @@ int main(int argc, char **argv)
 	/* Against the statistics. */
 	CHECK_EQ("records", records, num(st, "totals.persisted_blocks"));
 	CHECK_EQ("payload bytes", bytes, num(st, "totals.persisted_bytes"));
-	CHECK_EQ("file size", size, num(st, "totals.file_bytes"));
+	/* A rotating run's files may come concatenated: their sizes are --audit's to check. */
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(st, "run"), "rotation")))
+		CHECK_EQ("file size", size, num(st, "totals.file_bytes"));
 
 	/* Committed but not in the file: lost to a write error, or left by an aborted drain. */
 	uint64_t lost_io = num(st, "totals.dropped.io_error") + num(st, "totals.dropped.aborted");

@@ -31,6 +31,7 @@
 #include "../persist/persist.h"
 #include "../source/replay.h"
 #include "../stats/stats.h"
+#include "rotate.h"
 #include "../util/counter.h" /* counter_add(): inline, the writers call it on every block */
 
 #ifndef DBCAP_VERSION
@@ -80,6 +81,12 @@ struct app {
 	_Atomic bool writers_joined;        /* main: every writer returned; the drain may end */
 	_Atomic bool abort_drain;           /* main: a second stop signal: write nothing more */
 	_Atomic bool reader_finished;       /* reader: the file is closed; main may join now */
+	struct rotation *rot;               /* main before the threads (NULL: one file, no rotation);
+	                                       then the reader's, and main's snapshots (rotate.h) */
+	_Atomic bool rotate_now;            /* main: SIGHUP; the reader takes it (exchange) */
+	_Atomic bool min_free_stop;         /* reader: --min-free found no file left to remove */
+	size_t header_len;                  /* main at the open, then the reader (the same value
+	                                       for each file): a file's header, which -C counts */
 
 	unsigned stats_mode;                /* main, before the threads: the capture's permission bits */
 	struct stats_interval interval;     /* main: the previous document's totals (throughput.interval) */
@@ -119,6 +126,11 @@ void *reader_main(void *argp);
  * or the exit status, after a message; on failure nothing is left open.
  */
 int output_open(struct app *app);
+/*
+ * output.c, reader thread (rotation): opens the next file of the series and
+ * writes its header.  0 or -errno, with the reason in msg.
+ */
+int output_next(struct app *app, char *msg, size_t msglen);
 
 /*
  * input.c (main thread).  input_open() opens and checks replay's input and

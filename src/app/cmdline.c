@@ -42,8 +42,10 @@ static const char usage_text[] =
 	"             [--sync[=auto|on|off] | --no-sync] [--io-depth N]\n"
 	"             [--flush-age SECONDS] [--stats FILE [--stats-interval SECONDS]]\n"
 	"             [--config FILE]\n"
-	"       dbcap -r FILE|- -w FILE|- [-s SNAPLEN] [--speed X] [-c COUNT]\n"
-	"             [other options] [FILTER EXPRESSION]\n"
+	"             [-C SIZE] [-G SECONDS] [-W N] [-z PROGRAM]\n"
+	"             [--min-free SIZE|PERCENT%] [--digest[=auto|on|off]]\n"
+	"       dbcap -r FILE|- -w FILE|- [-s SNAPLEN] [--speed X] [-c COUNT] [other options]\n"
+	"             [FILTER EXPRESSION]\n"
 	"       dbcap -h | --help | --version\n"
 	"\n"
 	"Writer threads generate synthetic blocks into a lock-free multi-writer double\n"
@@ -338,6 +340,64 @@ static const char *setting(const struct options__ctx *c, enum setting_id id, con
 	return out;
 }
 
+/*
+ * --min-free SIZE|PERCENT%: a size with the suffixes -C takes, or a
+ * percentage of the file system (0 < PERCENT < 100, fractions allowed).
+ */
+static int parse_min_free(struct dbcap_opts *o, char *err, size_t n)
+{
+	const char *text = o->min_free;
+	size_t len = strlen(text);
+	struct value v;
+
+	if (len > 1 && text[len - 1] == '%') {
+		char *end;
+		double pct = strtod(text, &end);
+
+		if (end != text + len - 1 || !(pct > 0 && pct < 100) || strpbrk(text, "xXpPeE") ||
+		    !(text[0] >= '0' && text[0] <= '9')) {
+			snprintf(err, n, "\"%s\" is not a percentage above 0 and below 100", text);
+			return -1;
+		}
+		o->min_free_percent = pct;
+		return 0;
+	}
+	if (options__check_text(&settings[S_FILE_SIZE], text, &v, err, n) < 0)
+		return -1;
+	if (v.u == 0) {
+		snprintf(err, n, "0 is no free space to keep (leave --min-free out)");
+		return -1;
+	}
+	o->min_free_bytes = v.u;
+	return 0;
+}
+
+/* The rotation's options: -W, -z, --min-free and --digest need -C or -G. */
+static int check_rotation(const struct options__ctx *c)
+{
+	struct dbcap_opts *o = c->o;
+	char err[SETTINGS_MSG_MAX];
+	static const enum setting_id needs[] = {S_FILE_COUNT, S_HOOK, S_MIN_FREE, S_DIGEST};
+	bool set[] = {o->file_count > 0, o->hook != NULL, o->min_free != NULL, o->digest == IO_ON};
+
+	for (size_t i = 0; i < sizeof(needs) / sizeof(needs[0]); i++) {
+		if (set[i] && !options_rotating(o)) {
+			complain("%s needs rotation: -C SIZE or -G SECONDS",
+				 setting(c, needs[i], "%s", "(given)"));
+			return -1;
+		}
+	}
+	if (options_rotating(o) && strcmp(o->output, "-") == 0) {
+		complain("-w - (standard output) cannot rotate: -C and -G need a file name");
+		return -1;
+	}
+	if (o->min_free && parse_min_free(o, err, sizeof(err)) < 0) {
+		complain("%s: %s", setting(c, S_MIN_FREE, "%s", o->min_free), err);
+		return -1;
+	}
+	return 0;
+}
+
 static int cross_check(const struct options__ctx *c)
 {
 	const struct dbcap_opts *o = c->o;
@@ -370,6 +430,8 @@ static int cross_check(const struct options__ctx *c)
 		complain("%s needs --pcap FILE (replay mode)", setting(c, S_SPEED, "%g", o->speed));
 		return -1;
 	}
+	if (check_rotation(c) < 0)
+		return -1;
 	if (o->block_min > o->block_max) {
 		complain("%s is larger than %s", setting(c, S_BLOCK_MIN, "%" PRIu32, o->block_min),
 			 setting(c, S_BLOCK_MAX, "%" PRIu32, o->block_max));

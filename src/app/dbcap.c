@@ -63,6 +63,8 @@ static int parse(struct app *app, int argc, char **argv)
  *                                     the final statistics.  SIGHUP is left
  *                                     ignored where dbcap was started with it
  *                                     ignored (nohup), as tcpdump does
+ *   SIGHUP, when the run rotates      a new file now (logrotate's convention);
+ *                                     the run goes on
  *   SIGUSR1                           the statistics now, and the summary line
  *   DBCAP_SIG_WAKE                    replay's last writer, or the reader at
  *                                     its end: look now
@@ -81,9 +83,12 @@ static void block_signals(struct app *app)
 		sigaddset(&app->sigs, stop_sigs[i]);
 	/*
 	 * A blocked signal is queued even when its action is "ignore", so
-	 * sigtimedwait() would take a SIGHUP that nohup asked to ignore.
+	 * sigtimedwait() would take a SIGHUP that nohup asked to ignore.  A
+	 * rotating run takes it all the same: there it only begins a new file
+	 * (what logrotate sends it for), which a hang-up cannot do harm with.
 	 */
-	if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler == SIG_IGN)
+	if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler == SIG_IGN &&
+	    !options_rotating(&app->o))
 		sigdelset(&app->sigs, SIGHUP);
 	sigaddset(&app->sigs, SIGUSR1);
 	sigaddset(&app->sigs, DBCAP_SIG_WAKE);
@@ -93,10 +98,13 @@ static void block_signals(struct app *app)
 	signal(SIGXFSZ, SIG_IGN);
 }
 
-/* A signal sigtimedwait() took that stops the run (not SIGUSR1, not a wake-up). */
-static bool is_stop_signal(int sig)
+/*
+ * A signal sigtimedwait() took that stops the run (not SIGUSR1, not a
+ * wake-up, not the SIGHUP that asks a rotating run for a new file).
+ */
+static bool is_stop_signal(const struct app *app, int sig)
 {
-	return sig > 0 && sig != SIGUSR1 && sig != DBCAP_SIG_WAKE;
+	return sig > 0 && sig != SIGUSR1 && sig != DBCAP_SIG_WAKE && !(sig == SIGHUP && app->rot);
 }
 
 static const char *signal_name(int sig)
@@ -115,7 +123,7 @@ int wait_stop_signal(struct app *app, long wait_ns)
 	struct timespec tick = {wait_ns / 1000000000L, wait_ns % 1000000000L};
 	int sig = sigtimedwait(&app->sigs, NULL, &tick);
 
-	return is_stop_signal(sig) ? sig : 0;
+	return is_stop_signal(app, sig) ? sig : 0;
 }
 
 const char *stop_signal_name(int sig)
@@ -276,14 +284,20 @@ static const char *wait_for_stop(struct app *app)
 		int sig = sigtimedwait(&app->sigs, NULL, &tick);
 		if (sig == SIGUSR1)
 			report_now(app);
+		/* relaxed: a request with no data; the reader exchanges it */
+		if (sig == SIGHUP && app->rot)
+			atomic_store_explicit(&app->rotate_now, true, memory_order_relaxed);
 		/* Otherwise a wake-up, a tick or nothing: look now, replay's writers may be done. */
-		if (is_stop_signal(sig)) {
+		if (is_stop_signal(app, sig)) {
 			snprintf(reason, sizeof(reason), "signal %s", signal_name(sig));
 			return reason;
 		}
 		/* pairs with the release CAS in reader_fail() */
 		if (atomic_load_explicit(&app->io_error, memory_order_acquire))
 			return "error";
+		/* relaxed: only decides to stop; the joins order the rest */
+		if (atomic_load_explicit(&app->min_free_stop, memory_order_relaxed))
+			return "min_free";
 		/* relaxed: only decides to stop; the joins in stop_threads() order the data */
 		if (atomic_load_explicit(&app->writers_done, memory_order_relaxed) == o->writers)
 			return "count";
@@ -311,8 +325,17 @@ static const char *wait_for_stop(struct app *app)
 static bool stop_signal(struct app *app, long wait_ns)
 {
 	struct timespec tick = {0, wait_ns};
-	return is_stop_signal(sigtimedwait(&app->sigs, NULL, &tick));
+	return is_stop_signal(app, sigtimedwait(&app->sigs, NULL, &tick));
 }
+
+/* rotate_hooks_finish()'s test of the stop signal, ticking 10 ms. */
+static bool hooks_stop(struct app *app)
+{
+	return stop_signal(app, 10 * 1000 * 1000);
+}
+
+/* How long the end of a run waits for post-rotate commands still running (-z). */
+#define HOOK_END_WAIT_NS (5 * 1000 * 1000 * 1000ull)
 
 /*
  * The stop, in a bounded time however many writers share the cores:
@@ -384,6 +407,8 @@ static int report_run(struct app *app, const char *reason, int start_err)
 {
 	if (app->replaying)
 		reason = input_finish(app, reason);
+	/* The reader is joined: the rotation's commands are main's now. */
+	rotate_hooks_finish(app, HOOK_END_WAIT_NS, hooks_stop);
 	/* pairs with the release CAS in reader_fail(); the join also orders it */
 	int ioerr = atomic_load_explicit(&app->io_error, memory_order_acquire);
 	const char *error = ioerr ? app->error_msg : (start_err ? "cannot start threads" : NULL);
@@ -402,6 +427,11 @@ static int report_run(struct app *app, const char *reason, int start_err)
 		fprintf(stderr, "dbcap: warning: %s: input shrank from %" PRIu64 " to %" PRIu64
 				" bytes after its records were read; every record was replayed\n",
 			app->o.pcap, app->input.file_bytes, app->input.file_bytes_now);
+	if (!error && strcmp(reason, "min_free") == 0) {
+		error = "the free space fell to --min-free with no file of this run left to remove";
+		fprintf(stderr, "dbcap: %s: %s; stopped (the files are complete)\n", app->o.output,
+			error);
+	}
 	if (report_write(app, true, ioerr ? "error" : reason, error) == 0 && !error)
 		return app->input.truncated ? 3 : 0;
 	return 1;
@@ -439,6 +469,9 @@ int main(int argc, char **argv)
 	rc = input_open(app);
 	if (rc)
 		goto out_input;
+	rc = rotate_init(app);
+	if (rc)
+		goto out_output;
 	rc = output_open(app); /* from here the reader thread owns the file */
 	if (rc)
 		goto out_output;
@@ -451,6 +484,7 @@ int main(int argc, char **argv)
 	rc = report_run(app, reason, err);
 
 out_output:
+	rotate_free(app);
 	free(app->regions); /* persistence held them until the reader closed the file */
 out_input:
 	input_close(app);

@@ -39,6 +39,18 @@ struct dbcap_opts {
 	char *output;             /* -w FILE (required unless --help/--version); "-": standard output */
 	enum out_format format;   /* --format auto|pcap|pcapng */
 	bool force;               /* --force: replace an existing output */
+	/*
+	 * Rotation (any of -C, -G: the run writes a numbered series of files,
+	 * src/app/rotate.h).  -W, -z and --min-free need one of them.
+	 */
+	uint64_t file_size;       /* -C SIZE: rotate before a file passes SIZE; 0: none */
+	unsigned rotate_seconds;  /* -G SECONDS: rotate at wall-clock multiples; 0: none */
+	unsigned file_count;      /* -W N: keep at most N files; 0: all */
+	char *hook;               /* -z PROGRAM: run on each completed file; NULL: none */
+	char *min_free;           /* --min-free SIZE|PERCENT% as given; NULL: none */
+	uint64_t min_free_bytes;  /* --min-free SIZE, parsed by the cross-check */
+	double min_free_percent;  /* --min-free PERCENT%, parsed by the cross-check; 0: none */
+	enum io_toggle digest;    /* --digest: SHA-256 per file (auto: off) */
 	/* Writers and buffer */
 	unsigned writers;         /* --writers N (1..256) */
 	int cpus[DBCAP_MAX_CPUS]; /* --cpus LIST: writers' cores; ncpus == 0: automatic */
@@ -149,6 +161,9 @@ const char *options_format_name(enum out_format f);
  */
 unsigned options_snapshot(const struct dbcap_opts *o, const struct dbuf_config *buf,
 			  struct stats_config_value *out, unsigned max);
+
+/* Whether the run rotates its output (-C or -G). */
+bool options_rotating(const struct dbcap_opts *o);
 
 void options_free(struct dbcap_opts *o);
 

@@ -67,9 +67,12 @@ static int write_header(struct app *app, char *msg, size_t msglen)
 		err = persist_write_tail(app->persist); /* header is freed next */
 	if (hlen && err)
 		snprintf(msg, msglen, "%s: write: %s", app->o.output, strerror(-err));
-	free(header);
-	if (err == 0)
+	if (err == 0) {
 		counter_add(&app->rs->file_bytes, hlen);
+		rotate_data(app, header, hlen); /* a rotating run's digest starts with the header */
+		app->header_len = hlen;
+	}
+	free(header);
 	return err;
 }
 
@@ -80,7 +83,7 @@ static void persist_settings(const struct app *app, struct persist_opts *po, uns
 	const struct dbcap_opts *o = &app->o;
 
 	memset(po, 0, sizeof(*po));
-	po->path = o->output;
+	po->path = rotate_current_path(app); /* rotation: the file's temporary name */
 	po->stream = app->stream_out;
 	po->stream_fd = app->stream_out ? fd : -1;
 	po->force = o->force;
@@ -204,10 +207,17 @@ int output_open(struct app *app)
 		return 1;
 	}
 	dbuf_regions(app->db, app->regions, nregions);
+	err = rotate_begin(app, msg, sizeof(msg));
+	if (err) {
+		fprintf(stderr, "dbcap: -w %s: %s\n", app->o.output, msg);
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
 	persist_settings(app, &po, nregions, fd);
 	err = persist_open(&po, &app->persist, msg, sizeof(msg));
 	if (err) {
-		fprintf(stderr, "dbcap: %s: %s\n", app->o.output, msg); /* msg: the reason */
+		fprintf(stderr, "dbcap: %s: %s\n", po.path, msg); /* msg: the reason */
 		return 1;
 	}
 	persist_report(app->persist, &app->io);
@@ -240,9 +250,31 @@ int output_open(struct app *app)
 		uint64_t d;
 		persist_close(app->persist, &d);
 		app->persist = NULL;
-		if (!app->stream_out && (app->replaying || err == -ENOMEM))
-			unlink(o->output); /* not one record in it: leave nothing behind */
+		if (!app->stream_out && (app->replaying || app->rot || err == -ENOMEM))
+			unlink(rotate_current_path(app)); /* not one record in it: leave nothing behind */
 		return 1;
 	}
 	return 0;
+}
+
+int output_next(struct app *app, char *msg, size_t msglen)
+{
+	struct persist_opts po;
+	int err = rotate_begin(app, msg, msglen);
+
+	if (err)
+		return err;
+	persist_settings(app, &po, dbuf_regions(app->db, NULL, 0), -1); /* rotation: never a stream */
+	err = persist_open(&po, &app->persist, msg, msglen);
+	if (err)
+		return err;
+	err = write_header(app, msg, msglen);
+	if (err) {
+		uint64_t d;
+
+		persist_close(app->persist, &d);
+		app->persist = NULL;
+		unlink(rotate_current_path(app));
+	}
+	return err;
 }

@@ -42,6 +42,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <limits.h>
+#include <pthread.h>
+
 #include "app.h"
 #include "../util/hotpath.h"
 #include "../source/synth.h"
@@ -63,6 +66,16 @@ struct inflight {
 	struct dbuf_chunk chunk;
 };
 
+/*
+ * Rotation: a chunk is cut into segments, one per file it goes to (-C cuts
+ * between records when the next one would take the file past its size).
+ */
+struct seg {
+	size_t off, len;
+	uint64_t records, record_bytes;
+	uint64_t first_ns, last_ns;
+};
+
 /* The reader thread's own state; nobody else reads it. */
 struct reader {
 	struct app *app;
@@ -78,6 +91,13 @@ struct reader {
 	bool stranded;          /* writes the kernel never completed hold chunks (persist.h) */
 	struct chunk_mark *marks; /* a ring of CHUNK_MARKS, or NULL (no memory) */
 	uint64_t nmarks;        /* marks pushed so far; the next goes to nmarks % CHUNK_MARKS */
+	/* Rotation (app->rot): the chunk's segments, and the file as the walk cuts it. */
+	struct seg *segs;
+	unsigned nsegs, segcap;
+	bool segs_oom;          /* no room for another segment: the rest stays in the last */
+	uint64_t cut_bytes, cut_records;
+	struct io_report io_prev; /* the counters of the files already closed */
+	bool full;              /* --min-free stopped the writing for good (--on-full wait) */
 };
 
 static void push_mark(struct reader *rd)
@@ -183,14 +203,80 @@ static void reader_fail(struct app *app, int err, const char *what)
  * last whole chunk, and say that the file was not verified: what it holds
  * after a remount is what the filesystem had committed, which may be less.
  */
+struct recount {
+	uint64_t blocks, bytes;
+};
+
+static void recount_rec(void *arg, const struct capfmt_rec *rec)
+{
+	struct recount *n = arg;
+
+	n->blocks++;
+	n->bytes += rec->origlen;
+}
+
+/*
+ * salvage() of a rotating run's current file: the earlier files are
+ * complete, so only this file's count changes.  The exact size counts keep
+ * the records cut off (docs/FAILURES.md).
+ */
+static void salvage_file(struct app *app, int fd, uint64_t durable)
+{
+	struct reader_stats *rs = app->rs;
+	struct recount n = {0, 0};
+	uint64_t end = 0, had = rotate_file_records(app);
+
+	if (app->fmt->scan_fd(fd, durable, recount_rec, &n, &end) != 0 || ftruncate(fd, (off_t)end) != 0)
+		return;
+	fdatasync(fd);
+	if (had >= n.blocks) {
+		uint64_t lost = had - n.blocks;
+		struct stats_rotation ro;
+		struct stats_file *files;
+		uint64_t rec_bytes = 0;
+
+		/* The file's record bytes, from its entry (the reader's own, up to date). */
+		if (rotate_snapshot(app, &ro, &files) && ro.nfiles)
+			rec_bytes = files[ro.nfiles - 1].record_bytes;
+		free(files);
+		uint64_t lost_bytes = rec_bytes >= n.bytes ? rec_bytes - n.bytes : 0;
+		/* relaxed: the reader is these counters' only writer; main reads them after the join */
+		atomic_store_explicit(&rs->blocks, atomic_load_explicit(&rs->blocks, memory_order_relaxed) - lost,
+				      memory_order_relaxed);
+		atomic_store_explicit(&rs->block_bytes,
+				      atomic_load_explicit(&rs->block_bytes, memory_order_relaxed) - lost_bytes,
+				      memory_order_relaxed);
+		counter_add(&rs->lost_io_blocks, lost);
+		counter_add(&rs->lost_io_bytes, lost_bytes);
+	}
+	uint64_t fb = atomic_load_explicit(&rs->file_bytes, memory_order_relaxed);
+	uint64_t cur = rotate_file_bytes(app);
+	atomic_store_explicit(&rs->file_bytes, fb - (cur > end ? cur - end : 0), memory_order_relaxed);
+	rotate_recount(app, n.blocks, n.bytes, end);
+}
+
 static void salvage(struct reader *rd, uint64_t durable)
 {
 	struct app *app = rd->app;
 	struct reader_stats *rs = app->rs;
-	int fd = open(app->o.output, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open(rotate_current_path(app), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	uint64_t end = 0;
 	bool verified = false;
 
+	if (app->rot) {
+		/*
+		 * The earlier files are complete; only the current one is
+		 * recounted.  One that cannot be read back keeps the counts
+		 * handed over, and the document says it was not verified.
+		 */
+		if (fd >= 0) {
+			salvage_file(app, fd, durable);
+			close(fd);
+		} else {
+			app->file_unverified = true;
+		}
+		return;
+	}
 	/*
 	 * The file is the truth: forget what we counted and count what is
 	 * there.  relaxed: the reader is these counters' only writer, and main
@@ -317,6 +403,245 @@ static void reader_abort(struct reader *rd, int err)
 	rd->failed = true;
 }
 
+/* Takes back what count_rec() counted of records that were not written. */
+static void uncount(struct reader_stats *rs, const struct capfmt_rec *rec)
+{
+	uint32_t len = rec->origlen;
+	_Atomic uint64_t *size = &rs->size_count[len <= STATS_MAX_BLOCK ? len : STATS_MAX_BLOCK];
+
+	/* relaxed: the reader is these counters' only writer (stats.h) */
+	atomic_store_explicit(&rs->blocks, atomic_load_explicit(&rs->blocks, memory_order_relaxed) - 1,
+			      memory_order_relaxed);
+	atomic_store_explicit(&rs->block_bytes,
+			      atomic_load_explicit(&rs->block_bytes, memory_order_relaxed) - len,
+			      memory_order_relaxed);
+	atomic_store_explicit(size, atomic_load_explicit(size, memory_order_relaxed) - 1,
+			      memory_order_relaxed);
+}
+
+static void uncount_lost(void *arg, const struct capfmt_rec *rec)
+{
+	uncount(arg, rec);
+	count_lost(arg, rec);
+}
+
+static void uncount_min_free(void *arg, const struct capfmt_rec *rec)
+{
+	struct reader_stats *rs = arg;
+
+	uncount(rs, rec);
+	counter_add(&rs->lost_min_free_blocks, 1);
+	counter_add(&rs->lost_min_free_bytes, rec->origlen);
+}
+
+static void count_min_free(void *arg, const struct capfmt_rec *rec)
+{
+	struct reader_stats *rs = arg;
+
+	counter_add(&rs->lost_min_free_blocks, 1);
+	counter_add(&rs->lost_min_free_bytes, rec->origlen);
+}
+
+/* Adds the io counters of a closed file to those of the files before it. */
+static void io_add(struct io_report *sum, const struct io_report *r)
+{
+	sum->submissions += r->submissions;
+	sum->completions += r->completions;
+	sum->short_writes += r->short_writes;
+	sum->retries += r->retries;
+	sum->bytes_written += r->bytes_written;
+	if (r->max_in_flight > sum->max_in_flight)
+		sum->max_in_flight = r->max_in_flight;
+}
+
+/*
+ * Rotation: ends the current file (every write done, closed and synced as
+ * the run says, renamed, its sidecar and hook) and opens the next one.  A
+ * failure is the run's, as a write error is: DISCARDING.
+ */
+static void rotate_file(struct reader *rd)
+{
+	struct app *app = rd->app;
+	struct io_report r;
+	char msg[PATH_MAX * 2 + 128];
+	uint64_t durable;
+	int err;
+
+	while (!rd->failed && rd->head != rd->tail)
+		reader_abort(rd, reap(rd, true));
+	if (rd->failed)
+		return;
+	err = persist_write_tail(app->persist);
+	if (err) {
+		reader_abort(rd, err);
+		return;
+	}
+	persist_report(app->persist, &r);
+	io_add(&rd->io_prev, &r);
+	err = persist_close(app->persist, &durable);
+	app->persist = NULL;
+	if (err) {
+		snprintf(msg, sizeof(msg), "close");
+		goto failed;
+	}
+	err = rotate_end(app, true, options_sync(&app->o), msg, sizeof(msg));
+	if (err)
+		goto failed;
+	err = output_next(app, msg, sizeof(msg));
+	if (err)
+		goto failed;
+	rd->tail_dirty = false;
+	return;
+failed:
+	/* pairs with the acquire loads of io_error in wait_for_stop() and report_run() */
+	snprintf(app->error_msg, sizeof(app->error_msg), "%.1000s: rotation: %.3000s: %s",
+		 app->o.output, msg, strerror(-err));
+	int zero = 0;
+	atomic_compare_exchange_strong_explicit(&app->io_error, &zero, err, memory_order_release,
+						memory_order_relaxed);
+	release_all(rd);
+	rd->failed = true;
+}
+
+/* The rotation's walk: counts each record and cuts the chunk where -C says. */
+static void cut_rec(void *arg, const struct capfmt_rec *rec)
+{
+	struct reader *rd = arg;
+	struct app *app = rd->app;
+	uint64_t ts = rotate_rec_ns(app, rec);
+
+	count_rec(app->rs, rec);
+	if (app->o.file_size && rd->cut_records > 0 &&
+	    rd->cut_bytes + rec->reclen > app->o.file_size && !rd->segs_oom) {
+		if (rd->nsegs == rd->segcap) {
+			unsigned cap = rd->segcap ? 2 * rd->segcap : 16;
+			struct seg *grown = realloc(rd->segs, cap * sizeof(*grown));
+
+			if (!grown)
+				rd->segs_oom = true; /* the file grows past -C rather than lose data */
+			else
+				rd->segs = grown, rd->segcap = cap;
+		}
+		if (!rd->segs_oom) {
+			struct seg *prev = &rd->segs[rd->nsegs - 1];
+
+			rd->segs[rd->nsegs++] = (struct seg){.off = prev->off + prev->len};
+			rd->cut_bytes = app->header_len;
+			rd->cut_records = 0;
+		}
+	}
+	struct seg *g = &rd->segs[rd->nsegs - 1];
+	if (!g->records)
+		g->first_ns = ts;
+	g->last_ns = ts;
+	g->records++;
+	g->record_bytes += rec->origlen;
+	g->len += rec->reclen;
+	rd->cut_bytes += rec->reclen;
+	rd->cut_records++;
+}
+
+/* Hands segment g of chunk c to persistence (cookie: the chunk's slot, or NULL). */
+static void append_seg(struct reader *rd, const struct dbuf_chunk *c, const struct seg *g,
+		       struct inflight *cookie)
+{
+	struct app *app = rd->app;
+
+	rotate_records(app, g->records, g->record_bytes, g->first_ns, g->last_ns);
+	rotate_data(app, (const uint8_t *)c->data + g->off, g->len);
+	counter_add(&app->rs->file_bytes, g->len);
+	if (cookie) {
+		cookie->chunk = *c;
+		rd->head = (rd->head + 1) % rd->ringsz;
+	}
+	int err = persist_append(app->persist, (const uint8_t *)c->data + g->off, g->len, (int)c->region, cookie);
+	if (err == 0)
+		err = reap(rd, false);
+	reader_abort(rd, err);
+	rd->tail_dirty = true;
+}
+
+/*
+ * --min-free found no file left to remove: under --on-full drop the
+ * segment is dropped (counted) and the next one tries again; under wait the
+ * run stops (main is told), and nothing more is written.
+ */
+static void min_free_full(struct reader *rd)
+{
+	struct app *app = rd->app;
+
+	if (app->o.on_full == DBUF_ON_FULL_DROP || rd->full)
+		return;
+	rd->full = true;
+	/* relaxed: main only decides to stop on it; the joins order the rest */
+	atomic_store_explicit(&app->min_free_stop, true, memory_order_relaxed);
+	pthread_kill(app->main_thread, DBCAP_SIG_WAKE);
+}
+
+/* PERSISTING, rotating: the chunk goes to one file or, cut by -C, to several. */
+static void take_chunk_rotating(struct reader *rd, const struct dbuf_chunk *c)
+{
+	struct app *app = rd->app;
+	struct reader_stats *rs = app->rs;
+	int pending = -1;
+
+	if (rotate_due(app))
+		rotate_file(rd);
+	if (rd->failed || rd->full) {
+		app->fmt->walk(c->data, c->len, rd->failed ? count_lost : count_min_free, rs, NULL);
+		dbuf_reader_release(app->db, c);
+		return;
+	}
+	if (!rd->segcap) {
+		rd->segs = malloc(16 * sizeof(*rd->segs));
+		rd->segcap = rd->segs ? 16 : 0;
+		if (!rd->segs) {
+			reader_abort(rd, -ENOMEM);
+			take_chunk_rotating(rd, c);
+			return;
+		}
+	}
+	rd->nsegs = 1;
+	rd->segs_oom = false;
+	rd->segs[0] = (struct seg){.off = 0};
+	rd->cut_bytes = rotate_file_bytes(app);
+	rd->cut_records = rotate_file_records(app);
+	app->fmt->walk(c->data, c->len, cut_rec, rd, NULL);
+
+	for (unsigned i = 0; i < rd->nsegs; i++) {
+		const struct seg *g = &rd->segs[i];
+
+		if (i > 0 && !rd->failed) {
+			if (pending >= 0)
+				append_seg(rd, c, &rd->segs[pending], NULL);
+			pending = -1;
+			rotate_file(rd);
+		}
+		if (rd->failed) {
+			app->fmt->walk((const uint8_t *)c->data + g->off, g->len, uncount_lost, rs, NULL);
+			continue;
+		}
+		if (rd->full || rotate_make_room(app, g->len) < 0) {
+			app->fmt->walk((const uint8_t *)c->data + g->off, g->len, uncount_min_free, rs, NULL);
+			min_free_full(rd);
+			continue;
+		}
+		if (pending >= 0)
+			append_seg(rd, c, &rd->segs[pending], NULL);
+		pending = (int)i;
+	}
+	/* The last segment written carries the chunk: it comes back once all of it is written. */
+	if (pending >= 0 && !rd->failed)
+		append_seg(rd, c, &rd->segs[pending], &rd->ring[rd->head]);
+	else if (!rd->failed)
+		dbuf_reader_release(app->db, c); /* nothing of it is in flight */
+	else if (pending >= 0)
+		app->fmt->walk((const uint8_t *)c->data + rd->segs[pending].off, rd->segs[pending].len, uncount_lost, rs,
+			       NULL), dbuf_reader_release(app->db, c);
+	else
+		dbuf_reader_release(app->db, c);
+}
+
 /* PERSISTING or DISCARDING: a chunk was taken from the buffer. */
 static void take_chunk(struct reader *rd, const struct dbuf_chunk *c)
 {
@@ -326,6 +651,12 @@ static void take_chunk(struct reader *rd, const struct dbuf_chunk *c)
 	rd->idle = 0;
 	counter_add(&rs->chunks, 1);
 	counter_add(&rs->chunk_bytes, c->len);
+	if (app->rot && !rd->aborted) {
+		take_chunk_rotating(rd, c);
+		if (app->o.reader_work)
+			rd->sink = synth_work(rd->sink + c->len, app->o.reader_work);
+		return;
+	}
 	if (rd->failed || rd->aborted) {
 		/* Nothing reaches the file any more: count and recycle. */
 		app->fmt->walk(c->data, c->len, rd->failed ? count_lost : count_aborted, rs, NULL);
@@ -357,11 +688,18 @@ static void nothing_ready(struct reader *rd)
 
 	if (!rd->failed && rd->head != rd->tail)
 		reader_abort(rd, reap(rd, false));
+	if (app->rot) {
+		/* A quiet span still ends on time (-G), and a SIGHUP is answered now. */
+		if (!rd->failed && !rd->full && !rd->aborted && rotate_due(app))
+			rotate_file(rd);
+	}
 	uint64_t now = now_ns(CLOCK_MONOTONIC);
 	if (now < rd->next_flush)
 		return;
 	dbuf_reader_flush(app->db);
 	counter_add(&app->rs->flushes, 1);
+	/* -z: finished commands reaped, queued ones started, at the flush's pace (no syscall per poll). */
+	rotate_hooks_poll(app);
 	rd->next_flush = now + rd->flush_every;
 	if (!rd->failed && rd->tail_dirty && rd->idle > 0) {
 		int err = persist_write_tail(app->persist);
@@ -398,11 +736,20 @@ static void finish(struct reader *rd)
 
 	while (!rd->failed && rd->head != rd->tail)
 		reader_abort(rd, reap(rd, true));
+	if (!app->persist) {
+		/* A rotation failed between two files: nothing is open. */
+		release_all(rd);
+		app->io.submissions = rd->io_prev.submissions;
+		app->io.completions = rd->io_prev.completions;
+		app->io.bytes_written = rd->io_prev.bytes_written;
+		return;
+	}
 	/* Report before closing: close frees the handle. */
 	if (!rd->failed)
 		reader_abort(rd, persist_write_tail(app->persist));
 	persist_report(app->persist, &app->io);
 	rd->stranded |= persist_stranded(app->persist) > 0;
+	io_add(&app->io, &rd->io_prev);
 	err = persist_close(app->persist, &app->durable);
 	app->persist = NULL;
 	if (err && !rd->failed) {
@@ -417,6 +764,20 @@ static void finish(struct reader *rd)
 		/* A stream has no file to read back: stream_salvage() counted at the error. */
 		if (!app->stream_out)
 			salvage(rd, app->durable);
+	}
+	if (app->rot) {
+		/* The last file is complete too: its final name (no digest after a salvage). */
+		char msg[PATH_MAX * 2 + 128];
+
+		err = rotate_end(app, !(err || rd->failed), options_sync(&app->o), msg, sizeof(msg));
+		if (err && !rd->failed) {
+			snprintf(app->error_msg, sizeof(app->error_msg), "%.1000s: %.3000s", app->o.output, msg);
+			int zero = 0;
+			/* pairs with the acquire loads of io_error in wait_for_stop() and report_run() */
+			atomic_compare_exchange_strong_explicit(&app->io_error, &zero, err,
+								memory_order_release, memory_order_relaxed);
+		}
+		rotate_hooks_poll(app);
 	}
 }
 
@@ -468,6 +829,7 @@ void *reader_main(void *argp)
 	finish(&rd);
 	if (rd.sink == 42)
 		fputs("", stderr);
+	free(rd.segs);
 	free(rd.ring);
 	free(rd.marks);
 	/* pairs with the acquire load in stop_threads(); the signal ends main's wait at once */

@@ -85,11 +85,15 @@ static int report(struct app *app, bool final, bool summary, const char *stop_re
 	struct dbuf_writer_stats *lib = calloc(app->o.writers, sizeof(*lib));
 	const char *json = app->o.stats_path, *failed = NULL;
 	struct run_report r;
+	struct stats_rotation rot;
+	struct stats_file *files = NULL;
 	int err = 0;
 
 	if (!lib)
 		return -ENOMEM;
 	fill_report(app, &r, lib, final, stop_reason, error);
+	if (rotate_snapshot(app, &rot, &files))
+		r.rotation = &rot;
 	if (json && strcmp(json, STATS_TO_STDOUT) == 0) {
 		/* paths_check() refused --stats - with --stats-interval: final only */
 		err = final ? print_stats(&r) : 0;
@@ -102,6 +106,7 @@ static int report(struct app *app, bool final, bool summary, const char *stop_re
 		fprintf(stderr, "dbcap: %s: cannot write statistics: %s\n", failed, strerror(-err));
 	if (summary)
 		stats_print_summary(&r);
+	free(files);
 	free(lib);
 	return err;
 }

@@ -486,6 +486,11 @@ bool options_sync(const struct dbcap_opts *o)
 	return o->sync == IO_ON;
 }
 
+bool options_rotating(const struct dbcap_opts *o)
+{
+	return o->file_size > 0 || o->rotate_seconds > 0;
+}
+
 enum io_toggle options_direct(const struct dbcap_opts *o)
 {
 	if (o->direct == IO_AUTO && !options_sync(o))

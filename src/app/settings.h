@@ -119,6 +119,31 @@ extern const struct choices options__layout_choices, options__on_full_choices,
 	  (.range = "true or false"), "", "replace FILE (and the --stats FILE) if it exists")       \
 	X(QUIET, quiet, BOOL, G_OUTPUT, "quiet", "quiet", 'q', "quiet", "false", 0,                  \
 	  (.range = "true or false"), "", "no summary line at exit")                                 \
+	X(FILE_SIZE, file_size, SIZE, G_OUTPUT, "file_size", "file-size", 'C', "file_size_bytes", "0", \
+	  F_ZERO_NONE | F_JSON_STRING,                                                              \
+	  (.min = 0, .max = UINT64_MAX, .range = "a size like 100M, or 0 for none"), " SIZE",        \
+	  "rotate: a new file before this one would pass SIZE\n"                                   \
+	  "(suffixes k, M, G; 0: no limit)")                                                        \
+	X(ROTATE_SECONDS, rotate_seconds, INT, G_OUTPUT, "rotate_seconds", "rotate-seconds", 'G',     \
+	  "rotate_seconds", "0", F_ZERO_NONE, (.min = 1, .max = 31622400), " SECONDS",                \
+	  "rotate: a new file at each multiple of SECONDS of\n"                                      \
+	  "the wall clock; -w may hold strftime %-conversions")                                     \
+	X(FILE_COUNT, file_count, INT, G_OUTPUT, "file_count", "file-count", 'W', "file_count", "0", \
+	  F_ZERO_NONE, (.min = 1, .max = 100000000), " N",                                          \
+	  "rotate: keep at most N files of this run, removing\n"                                    \
+	  "the oldest (0: keep all)")                                                               \
+	X(HOOK, hook, PATH, G_OUTPUT, "postrotate_command", "postrotate-command", 'z',                \
+	  "postrotate_command", NULL, 0, (.range = "a program"), " PROGRAM",                      \
+	  "rotate: run PROGRAM FILE for each completed FILE\n"                                     \
+	  "(no shell; it never holds the capture up)")                                              \
+	X(MIN_FREE, min_free, PATH, G_OUTPUT, "min_free", "min-free", 0, "min_free", NULL, 0,         \
+	  (.range = "a size like 2G or a percentage like 5%"), " SIZE|PERCENT",                    \
+	  "rotate: remove this run's oldest files to keep SIZE\n"                                  \
+	  "(or PERCENT%) of the file system free")                                                  \
+	X(DIGEST, digest, ENUM, G_OUTPUT, "digest", "digest", 0, "digest", "auto", F_OPTIONAL_ARG,   \
+	  (.choices = &options__auto_off_on_choices), NULL,                                         \
+	  "rotate: SHA-256 of each file, FILE.sha256 beside it\n"                                   \
+	  "and a chain in the statistics (default auto: off)")                                      \
 	X(COUNT, count, INT, G_STOP, "count", "count", 'c', "count", "0", F_ZERO_NONE,               \
 	  (.min = 1, .max = UINT64_MAX), " N",   \
 	  "stop after N blocks in total; replay: after N\n"                                         \

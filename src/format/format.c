@@ -18,6 +18,10 @@ static void pcapng_rec(void *argp, uint32_t iface, const uint8_t *data, uint32_t
 
 	/* An EPB's header ends with the original length, right before the data. */
 	memcpy(&r.origlen, data - 4, 4);
+	/* The block's header: type, total length, interface, time stamp (high, low), lengths. */
+	memcpy(&r.reclen, data - PCAPNG_EPB_HEADER + 4, 4);
+	memcpy(&r.ts_hi, data - PCAPNG_EPB_HEADER + 12, 4);
+	memcpy(&r.ts_lo, data - PCAPNG_EPB_HEADER + 16, 4);
 	t->fn(t->arg, &r);
 }
 

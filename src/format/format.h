@@ -22,6 +22,13 @@ struct capfmt_rec {
 	uint32_t caplen;     /* bytes in the file */
 	uint32_t origlen;    /* the packet's length on the wire (== caplen for synthetic blocks) */
 	uint32_t iface;      /* pcapng: the interface (writer); pcap: 0 */
+	uint32_t reclen;     /* the whole record in the file: header, data, padding, trailer */
+	/*
+	 * The time stamp as the file holds it: pcapng (dbcap's interfaces,
+	 * if_tsresol 9) the high and low 32 bits of nanoseconds; pcap seconds
+	 * and the fraction (micro- or nanoseconds, as the file header says).
+	 */
+	uint32_t ts_hi, ts_lo;
 };
 
 typedef void (*capfmt_rec_fn)(void *arg, const struct capfmt_rec *rec);

@@ -63,6 +63,9 @@ size_t pcapf_walk(const uint8_t *p, size_t len, capfmt_rec_fn fn, void *arg, uin
 			r.caplen = h[2];
 			r.origlen = h[3];
 			r.iface = 0;
+			r.reclen = PCAPF_REC_HEADER + h[2];
+			r.ts_hi = h[0];
+			r.ts_lo = h[1];
 			fn(arg, &r);
 		}
 		off += PCAPF_REC_HEADER + h[2];

@@ -35,6 +35,7 @@ const char *const drop_reason_names[DROP_REASONS] = {
 	[DROP_CLOSED] = "closed",
 	[DROP_IO_ERROR] = "io_error",
 	[DROP_ABORTED] = "aborted",
+	[DROP_MIN_FREE] = "min_free",
 };
 
 const uint64_t stats_latency_bounds_ns[STATS_LATENCY_BOUNDS] = {
@@ -261,6 +262,8 @@ struct totals {
 	uint64_t read, read_bytes, filtered, filtered_bytes; /* replay */
 	uint64_t proto[DP_PROTOS], size[DS_BUCKETS];
 	bool replay;
+	bool rotating;                                  /* run.rotation: files[] sum up too */
+	uint64_t files_records, files_record_bytes;     /* over every file, removed ones included */
 };
 
 static const struct dbuf_writer_stats no_lib_stats;
@@ -307,6 +310,19 @@ static void sum_totals(const struct run_report *r, struct totals *t)
 		t->dropped_bytes += ld(&r->reader->lost_io_bytes);
 		t->drop[DROP_ABORTED] = ld(&r->reader->lost_abort_blocks);
 		t->dropped_bytes += ld(&r->reader->lost_abort_bytes);
+		t->drop[DROP_MIN_FREE] = ld(&r->reader->lost_min_free_blocks);
+		t->dropped_bytes += ld(&r->reader->lost_min_free_bytes);
+	}
+	if (r->rotation) {
+		const struct stats_rotation *ro = r->rotation;
+
+		t->rotating = true;
+		t->files_records = ro->forgotten_records;
+		t->files_record_bytes = ro->forgotten_record_bytes;
+		for (unsigned i = 0; i < ro->nfiles; i++) {
+			t->files_records += ro->files[i].records;
+			t->files_record_bytes += ro->files[i].record_bytes;
+		}
 	}
 	for (unsigned i = 0; i < DROP_REASONS; i++)
 		t->dropped += t->drop[i];
@@ -324,6 +340,9 @@ static bool consistent(const struct totals *t)
 		ok = ok && t->read >= t->filtered && t->read - t->filtered == t->generated &&
 		     t->read_bytes >= t->filtered_bytes &&
 		     t->read_bytes - t->filtered_bytes == t->generated_bytes;
+	/* Rotation: what was persisted is what the files hold, removed ones included. */
+	if (t->rotating)
+		ok = ok && t->files_records == t->persisted && t->files_record_bytes == t->persisted_bytes;
 	return ok;
 }
 
@@ -371,6 +390,68 @@ static void put_input(struct doc *d, cJSON *run, const struct input_report *in)
 	put_str(d, o, "error", in->error);
 }
 
+/* run.rotation: every file (with its digest and its predecessor's), what was removed, the hook. */
+static void put_rotation(struct doc *d, cJSON *run, const struct stats_rotation *ro)
+{
+	cJSON *o, *files, *hook, *forgotten;
+
+	if (!ro) {
+		put(d, run, "rotation", cJSON_CreateNull());
+		return;
+	}
+	o = put_obj(d, run, "rotation");
+	put_u64(d, o, "files_created", ro->files_created);
+	put_u64(d, o, "rotations", ro->rotations);
+	put_u64(d, o, "removed_by_count", ro->removed_by_count);
+	put_u64(d, o, "removed_by_min_free", ro->removed_by_min_free);
+	put_u64(d, o, "remove_errors", ro->remove_errors);
+	put_bool(d, o, "min_free_stop", ro->min_free_stop);
+	forgotten = put_obj(d, o, "forgotten");
+	put_u64(d, forgotten, "files", ro->forgotten_files);
+	put_u64(d, forgotten, "records", ro->forgotten_records);
+	put_u64(d, forgotten, "record_bytes", ro->forgotten_record_bytes);
+	put_u64(d, forgotten, "bytes", ro->forgotten_bytes);
+	hook = put_obj(d, o, "hook");
+	put_u64(d, hook, "runs", ro->hook_runs);
+	put_u64(d, hook, "failures", ro->hook_failures);
+	put_u64(d, hook, "dropped", ro->hook_dropped);
+	put_u64(d, hook, "running", ro->hook_running);
+	put_u64(d, hook, "queued", ro->hook_queued);
+	put_u64(d, hook, "unfinished", ro->hook_unfinished);
+	put_dbl(d, hook, "seconds_total", ro->hook_seconds_total);
+	put_dbl(d, hook, "seconds_max", ro->hook_seconds_max);
+	files = put_arr(d, o, "files");
+	for (unsigned i = 0; i < ro->nfiles; i++) {
+		const struct stats_file *f = &ro->files[i];
+		cJSON *e = put_obj(d, files, NULL);
+
+		put_u64(d, e, "seq", f->seq);
+		put_str(d, e, "name", f->name);
+		put_str(d, e, "state", f->state);
+		put_str(d, e, "removed_by", f->removed_by);
+		if (f->has_time) {
+			put_u64(d, e, "first_time_ns", f->first_ns);
+			put_u64(d, e, "last_time_ns", f->last_ns);
+		} else {
+			put(d, e, "first_time_ns", cJSON_CreateNull());
+			put(d, e, "last_time_ns", cJSON_CreateNull());
+		}
+		put_u64(d, e, "records", f->records);
+		put_u64(d, e, "record_bytes", f->record_bytes);
+		put_u64(d, e, "bytes", f->bytes);
+		put_str(d, e, "sha256", f->sha256[0] ? f->sha256 : NULL);
+		put_str(d, e, "prev_sha256", f->prev_sha256[0] ? f->prev_sha256 : NULL);
+		put_str(d, e, "hook", f->hook);
+		if (f->hook && strcmp(f->hook, "done") == 0) {
+			put_int(d, e, "hook_status", f->hook_status);
+			put_dbl(d, e, "hook_seconds", f->hook_seconds);
+		} else {
+			put(d, e, "hook_status", cJSON_CreateNull());
+			put(d, e, "hook_seconds", cJSON_CreateNull());
+		}
+	}
+}
+
 static void put_run(struct doc *d, cJSON *root, const struct run_report *r)
 {
 	cJSON *run = put_obj(d, root, "run");
@@ -393,6 +474,7 @@ static void put_run(struct doc *d, cJSON *root, const struct run_report *r)
 					 is_replay(r) ? "pcap" : "pcapng");
 	put_str(d, run, "mode", is_replay(r) ? "replay" : "synthetic");
 	put_input(d, run, r->input);
+	put_rotation(d, run, r->rotation);
 
 	put_str(d, run, "io_engine", r->io.engine ? r->io.engine : planned_engine(r));
 	put_str(d, run, "io_fallback_reason", r->io.fallback_reason);
@@ -653,6 +735,9 @@ static cJSON *build_document(const struct run_report *r)
 	put_u64(&d, rec, "filtered_packets", t.filtered);
 	put_u64(&d, rec, "read_bytes", t.read_bytes);
 	put_u64(&d, rec, "filtered_bytes", t.filtered_bytes);
+	/* Rotation: the sum over the files (removed ones included); else persisted_blocks. */
+	put_u64(&d, rec, "files_persisted_blocks", t.rotating ? t.files_records : t.persisted);
+	put_u64(&d, rec, "files_persisted_bytes", t.rotating ? t.files_record_bytes : t.persisted_bytes);
 	/* A snapshot of running threads is skewed by design: no verdict before the end. */
 	put_bool(&d, rec, "file_verified", !r->file_unverified);
 	put(&d, rec, "consistent",

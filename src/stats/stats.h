@@ -33,6 +33,8 @@
  *    run.io_engine "write" (a stream).
  *    run.input.file_bytes_now, .shrank, .grew (an input that changed while
  *    it was replayed); reconciliation.file_verified.
+ *    rotation (-C, -G, -W, -z, --min-free, --digest): run.rotation with every
+ *    file, totals.dropped.min_free, reconciliation.files_persisted_blocks.
  */
 #define STATS_SCHEMA_VERSION 5
 
@@ -84,6 +86,7 @@ enum drop_reason {
 	DROP_CLOSED,   /* library drop_closed */
 	DROP_IO_ERROR, /* committed to the buffer but not in the file (e.g. ENOSPC) */
 	DROP_ABORTED,  /* committed, not yet written when a second stop signal cut the drain short */
+	DROP_MIN_FREE, /* committed, not written: --min-free had no file of the run left to remove */
 	DROP_REASONS
 };
 extern const char *const drop_reason_names[DROP_REASONS]; /* "full", "too_big", ... */
@@ -99,6 +102,8 @@ struct reader_stats {
 	_Atomic uint64_t lost_io_bytes;
 	_Atomic uint64_t lost_abort_blocks;         /* reader: committed, left unwritten by an abort */
 	_Atomic uint64_t lost_abort_bytes;
+	_Atomic uint64_t lost_min_free_blocks;      /* reader: committed, not written: --min-free */
+	_Atomic uint64_t lost_min_free_bytes;
 	_Atomic uint64_t size_count[STATS_MAX_BLOCK + 1]; /* reader: persisted blocks by payload size */
 	struct hist persist_latency;                /* reader: ns from chunk taken to data written */
 	_Atomic uint64_t flushes;                   /* reader: age flushes */
@@ -157,6 +162,39 @@ struct stats_config_value {
 /* Room for run.config's values; the program's settings fit with room to spare. */
 #define STATS_CONFIG_MAX 48
 
+/*
+ * One file of a rotating run (run.rotation.files[]).  The program keeps
+ * these; the document copies them.  Strings are literals or the arrays here.
+ */
+struct stats_file {
+	uint64_t seq;              /* 1, 2, ...: the number in its name */
+	char name[256];            /* the file's name (its directory is the output's) */
+	const char *state;         /* "writing", "complete", "removed" */
+	const char *removed_by;    /* NULL, "count" (-W) or "min_free" */
+	bool has_time;             /* first_ns/last_ns are set (the file has records) */
+	uint64_t first_ns, last_ns; /* the first and last record's time stamp, ns since 1970 */
+	uint64_t records, record_bytes; /* records and their original lengths */
+	uint64_t bytes;            /* the file's bytes, header included */
+	char sha256[65];           /* hex digest of the file's bytes; "" while writing or without --digest */
+	char prev_sha256[65];      /* the previous file's, "" for the first: the chain */
+	const char *hook;          /* -z: NULL (none), "queued", "running", "done", "dropped" */
+	int hook_status;           /* done: the exit status, or 128 + the signal that ended it */
+	double hook_seconds;       /* done: how long the command ran */
+};
+
+/* run.rotation: what a rotating run did (NULL in struct run_report when it does not rotate). */
+struct stats_rotation {
+	const struct stats_file *files;  /* the files still on the disk and the last ones removed */
+	unsigned nfiles;
+	uint64_t files_created, rotations;
+	uint64_t removed_by_count, removed_by_min_free, remove_errors;
+	/* Removed files whose entries were dropped from files[] to keep it bounded. */
+	uint64_t forgotten_files, forgotten_records, forgotten_record_bytes, forgotten_bytes;
+	bool min_free_stop;              /* --min-free found nothing left to remove */
+	uint64_t hook_runs, hook_failures, hook_dropped, hook_running, hook_queued, hook_unfinished;
+	double hook_seconds_total, hook_seconds_max;
+};
+
 /* Everything the JSON document is made of. */
 struct run_report {
 	const char *version;
@@ -201,6 +239,7 @@ struct run_report {
 	 * is not consistent (reconciliation.file_verified false).
 	 */
 	bool file_unverified;
+	const struct stats_rotation *rotation; /* a rotating run, else NULL */
 };
 
 /*

@@ -618,7 +618,7 @@ static void test_cli_errors(void)
 		{{"--cpus", "-1"}, "dbcap: --cpus: \"-1\" is not a CPU list (like 0-3,5,7; CPUs 0..1023)"},
 		{{"--write", ""}, "dbcap: --write: the file name is empty"},
 		{{"--frob"}, "dbcap: unknown option \"--frob\" (see dbcap --help)"},
-		{{"-z"}, "dbcap: unknown option -z (see dbcap --help)"},
+		{{"-Y"}, "dbcap: unknown option -Y (see dbcap --help)"},
 		{{"--buf", "3"},
 		 "dbcap: ambiguous option \"--buf\": --buffers, --buffer-size, --buffered?"},
 		{{"--force=yes"}, "dbcap: --force takes no value (in \"--force=yes\")"},

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -248,6 +249,48 @@ static void test_verdicts(struct fixture *f)
 	cJSON_Delete(d);
 }
 
+/*
+ * A rotating run: run.rotation as given, and the verdict requires the files
+ * (removed and forgotten ones included) to hold what was persisted.
+ */
+static void test_rotation(struct fixture *f)
+{
+	struct run_report *r = &f->report;
+	/* 100 blocks, 18500 bytes: 40 forgotten, 35 in a removed file, 25 in the one written last. */
+	struct stats_file files[2] = {
+		{.seq = 7, .name = "cap-000007.pcapng", .state = "removed", .removed_by = "count",
+		 .has_time = true, .first_ns = 10, .last_ns = 20, .records = 35, .record_bytes = 8000,
+		 .bytes = 9000, .sha256 = "", .prev_sha256 = "", .hook = "done", .hook_status = 3,
+		 .hook_seconds = 0.5},
+		{.seq = 8, .name = "cap-000008.pcapng", .state = "complete", .records = 25,
+		 .record_bytes = 2500, .bytes = 3000, .has_time = true, .first_ns = 21, .last_ns = 30},
+	};
+	struct stats_rotation ro = {.files = files, .nfiles = 2, .files_created = 8, .rotations = 7,
+				    .removed_by_count = 7, .forgotten_files = 6, .forgotten_records = 40,
+				    .forgotten_record_bytes = 8000, .hook_runs = 7, .hook_failures = 1};
+	memset(files[1].sha256, 'a', 64);
+	memset(files[1].prev_sha256, 'b', 64);
+	r->rotation = &ro;
+	cJSON *d = render(r, NULL);
+	CHECK_INT(jbool(d, "reconciliation.consistent"), 1);
+	CHECK_EQ(jnum(d, "reconciliation.files_persisted_blocks"), 100);
+	CHECK_EQ(jnum(d, "reconciliation.files_persisted_bytes"), 18500);
+	CHECK_EQ(jnum(d, "run.rotation.rotations"), 7);
+	CHECK_EQ(jnum(d, "run.rotation.hook.failures"), 1);
+	CHECK_EQ(jnum(d, "run.rotation.files.0.hook_status"), 3);
+	CHECK_EQ(jnum(d, "run.rotation.files.1.records"), 25);
+	cJSON_Delete(d);
+	/* One record missing from the files: inconsistent though generated = persisted + dropped. */
+	files[1].records = 24;
+	d = render(r, NULL);
+	CHECK_INT(jbool(d, "reconciliation.consistent"), 0);
+	cJSON_Delete(d);
+	r->rotation = NULL;
+	d = render(r, NULL);
+	CHECK_INT(jbool(d, "reconciliation.consistent"), 1);
+	cJSON_Delete(d);
+}
+
 /* Failures the document reports: mlock refused, io_uring unavailable, automatic cpus. */
 static void test_degraded(struct fixture *f)
 {
@@ -360,6 +403,7 @@ int main(void)
 	free(text);
 
 	test_verdicts(&f);
+	test_rotation(&f);
 	test_degraded(&f);
 	test_summary(&f);
 	test_empty();
