@@ -13,7 +13,34 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "../format/pcap.h"
 #include "../format/pcapng.h"
+
+/*
+ * Live: one interface gives a pcap file (its link type, nanoseconds), as
+ * tcpdump -w writes; several a pcapng section with one interface each (its
+ * name, link type, snapshot length, nanoseconds, the filter).  0: no room.
+ */
+static size_t live_header(const struct app *app, uint8_t *dst, size_t cap)
+{
+	const struct live *lv = &app->live;
+
+	if (!app->live_pcapng) {
+		uint32_t h[6] = {PCAPF_MAGIC_NS, 2u | (4u << 16), 0, 0, lv->snaplen,
+				 lv->ifs[0].linktype};
+		if (cap < sizeof(h))
+			return 0;
+		memcpy(dst, h, sizeof(h));
+		return sizeof(h);
+	}
+	size_t n = pcapng_file_header(dst, cap, 0, 0, 0, "dbcap " DBCAP_VERSION);
+	for (unsigned i = 0; n && i < lv->nifaces; i++) {
+		size_t m = pcapng_idb(dst + n, cap - n, (uint16_t)lv->ifs[i].linktype, lv->snaplen,
+				      lv->ifs[i].name, app->o.filter);
+		n = m ? n + m : 0;
+	}
+	return n;
+}
 
 /*
  * The file header: replay copies the input's pcap header (src/source/replay.h),
@@ -24,10 +51,15 @@ static uint8_t *build_header(const struct app *app, size_t *len)
 {
 	const struct dbcap_opts *o = &app->o;
 	size_t hcap = 256 + (size_t)o->writers * 64;
-	uint8_t *header = malloc(hcap);
+	uint8_t *header;
 
+	if (app->live_mode)
+		hcap += (size_t)app->live.nifaces * (64 + (o->filter ? strlen(o->filter) + 8 : 0));
+	header = malloc(hcap);
 	*len = 0;
-	if (header && app->replaying) {
+	if (header && app->live_mode) {
+		*len = live_header(app, header, hcap);
+	} else if (header && app->replaying) {
 		memcpy(header, app->replay.header, sizeof(app->replay.header));
 		*len = sizeof(app->replay.header);
 	} else if (header) {
@@ -65,7 +97,7 @@ static void persist_settings(const struct app *app, struct persist_opts *po, uns
 	po->no_sync = !options_sync(o);
 	po->depth = o->io_depth;
 	/* pcap has no end marker: keep the file a prefix of the stream (DESIGN.md). */
-	po->ordered = app->replaying;
+	po->ordered = app->replaying || (app->live_mode && !app->live_pcapng);
 	po->regions = app->regions;
 	po->nregions = nregions;
 	po->latency = &app->rs->persist_latency;
@@ -116,7 +148,7 @@ int output_open(struct app *app)
 		uint64_t d;
 		persist_close(app->persist, &d);
 		app->persist = NULL;
-		if (app->replaying)
+		if (app->replaying || app->live_mode)
 			unlink(o->output); /* not one record in it: leave nothing behind */
 		return 1;
 	}

@@ -18,6 +18,7 @@
 #include "dbuf.h"
 #include "../persist/persist.h" /* struct io_report */
 #include "../source/dissect.h"
+#include "../source/live.h" /* struct live, struct live_counts */
 #include "../source/replay.h" /* struct replay_counts */
 #include "../util/hist.h"
 
@@ -26,8 +27,10 @@
  * 3: run.sync_at_close, run.config.sync, writers[].naps.
  * 4: run.config.io_engine spelled as run.io_engine ("io_uring", was "uring");
  *    totals.dropped.aborted.
+ * 5: live mode: run.interfaces, totals.kernel, writers[].live, the
+ *    reconciliation's kernel terms.
  */
-#define STATS_SCHEMA_VERSION 4
+#define STATS_SCHEMA_VERSION 5
 
 #define STATS_MAX_BLOCK 65535u /* block sizes are counted exactly up to this */
 
@@ -45,6 +48,11 @@ struct writer_stats {
 	 * filter, so read = filtered + generated.
 	 */
 	struct replay_counts replay;                  /* writer */
+	/*
+	 * Live mode: replay.read counts the frames captured from the rings
+	 * (generated equals it); these count the rest (source/live.h).
+	 */
+	struct live_counts live;                      /* writer */
 };
 
 /* Why blocks were lost, beside the library's own counters. */
@@ -149,6 +157,7 @@ struct run_report {
 	const char *output;
 	const char *mode;                   /* "synthetic" (also when NULL) or "replay" */
 	const struct input_report *input;   /* replay mode, else NULL */
+	const struct live *live;            /* live mode (mode "live"), else NULL */
 };
 
 /*
