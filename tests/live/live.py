@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """Helpers of the live-capture tests: known traffic, and checks of what dbcap captured.
 
-  gen OUT N [--vlan-free]     a pcap of N frames: 16 UDP flows, one TCP flow and one
+  gen OUT N [SIZE [VID]]      a pcap of N frames (all of SIZE bytes unless 0; with an
+                              802.1Q tag of VLAN VID): 16 UDP flows, one TCP flow and one
                               ICMP flow, round-robin, sizes 60..1514, each frame's
                               payload naming its flow and sequence number
   compare SENT GOT            GOT holds exactly SENT's frames (a multiset of bytes),
@@ -39,11 +40,11 @@ def ipv4(proto, payload):
     return h + payload
 
 
-def frame(i):
+def frame(i, fixed=0):
     """Frame i: its flow (i mod 18) and its sequence number within the flow."""
     nflows = UDP_FLOWS + 2
     flow, seq = i % nflows, i // nflows
-    size = 60 + (i * 37) % (1514 - 60 + 1)
+    size = fixed or 60 + (i * 37) % (1514 - 60 + 1)
     body = struct.pack("!II", flow, seq)
     if flow < UDP_FLOWS:
         pad = max(0, size - 14 - 20 - 8 - len(body))
@@ -112,7 +113,13 @@ def get(doc, path):
 def main(argv):
     cmd = argv[1]
     if cmd == "gen":
-        write_pcap(argv[2], [frame(i) for i in range(int(argv[3]))])
+        fixed = int(argv[4]) if len(argv) > 4 else 0
+        frames = [frame(i, fixed) for i in range(int(argv[3]))]
+        if len(argv) > 5:
+            # an 802.1Q tag (VLAN id argv[5], priority 3) after the MAC addresses
+            tag = struct.pack("!HH", 0x8100, (3 << 13) | int(argv[5]))
+            frames = [f[:12] + tag + f[12:] for f in frames]
+        write_pcap(argv[2], frames)
     elif cmd in ("compare", "same"):
         sent = [r[3] for r in read_records(argv[2])]
         got_recs = read_records(argv[3])
@@ -161,6 +168,27 @@ def main(argv):
     elif cmd == "schema":
         import jsonschema
         jsonschema.validate(json.load(open(argv[2])), json.load(open(argv[3])))
+    elif cmd == "vlan":
+        # every record of GOT carries an 802.1Q tag with VLAN id argv[3]
+        vid = int(argv[3])
+        recs = read_records(argv[2])
+        for r in recs:
+            f = r[3]
+            if f[12:14] != b"\x81\x00" or (struct.unpack("!H", f[14:16])[0] & 0xFFF) != vid:
+                raise SystemExit("a record without the VLAN %d tag: %s" % (vid, f[:18].hex()))
+        print("%d records tagged with VLAN %d" % (len(recs), vid))
+    elif cmd == "snap":
+        # GOT's records are SENT's cut to argv[4] bytes, their original lengths kept
+        snap = int(argv[4])
+        sent = sorted(r[3][:snap] + struct.pack("<I", len(r[3])) for r in read_records(argv[2]))
+        got_recs = read_records(argv[3])
+        for r in got_recs:
+            if r[1] != min(r[2], snap):
+                raise SystemExit("caplen %d of a %d-byte frame, want %d" % (r[1], r[2], min(r[2], snap)))
+        got = sorted(r[3] + struct.pack("<I", r[2]) for r in got_recs)
+        if sent != got:
+            raise SystemExit("the cut records differ from the frames sent")
+        print("%d records cut to %d bytes" % (len(got), snap))
     elif cmd == "count":
         print(len(read_records(argv[2])))
     else:
