@@ -20,6 +20,7 @@ packages=(
 	strace python3 python3-jsonschema                 # syscall test, schema validation
 	valgrind                                          # the unit tests under memcheck
 	e2fsprogs util-linux mount                        # loop-mounted filesystems for ENOSPC
+	tcpreplay netsniff-ng iproute2 ethtool libcap2-bin # live capture tests: traffic, veth, capsh
 )
 install() {
 	local missing=()

@@ -96,7 +96,10 @@ struct app {
 /* Replay's last writer wakes main with it (SIGUSR1 is the user's: statistics now). */
 #define DBCAP_SIG_WAKE SIGRTMIN
 
-/* privs.c: -Z USER, after the sockets and files are open.  0 or the exit status (said). */
+/*
+ * privs.c: -Z USER, once the sockets and files are open and before the first
+ * write (output_open() calls it).  0 or the exit status (said).
+ */
 int privs_drop(struct app *app);
 
 /* writers.c: writer thread wa->id's body (argp: a struct writer_arg). */

@@ -426,17 +426,10 @@ int main(int argc, char **argv)
 	rc = input_open(app);
 	if (rc)
 		goto out_input;
-	rc = output_open(app); /* from here the reader thread owns the file */
+	rc = output_open(app); /* -Z drops privileges in it; from here the reader owns the file */
 	if (rc)
 		goto out_output;
 
-	rc = privs_drop(app); /* -Z: everything that needs a privilege is open */
-	if (rc) {
-		/* No thread started: close the file (it holds the header alone) and remove it. */
-		persist_close(app->persist, &app->durable);
-		unlink(app->o.output);
-		goto out_output;
-	}
 	err = start_threads(app);
 	reason = err ? "error" : wait_for_stop(app);
 	if (err)

@@ -142,6 +142,20 @@ int output_open(struct app *app)
 	struct stat out_st;
 	app->stats_mode = fstat(persist_fd(app->persist), &out_st) == 0 ? out_st.st_mode & 0777 : 0640;
 
+	/*
+	 * -Z: everything that needs a privilege is open.  Before the first
+	 * write: io_uring's workers, which the writes start, take the
+	 * credentials of the thread that starts them, and one started as root
+	 * would stay root for the rest of the run.
+	 */
+	err = privs_drop(app);
+	if (err) {
+		uint64_t d;
+		persist_close(app->persist, &d);
+		app->persist = NULL;
+		unlink(o->output);
+		return err;
+	}
 	err = write_header(app);
 	if (err) {
 		fprintf(stderr, "dbcap: %s: write: %s\n", o->output, strerror(-err));
