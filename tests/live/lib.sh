@@ -73,6 +73,7 @@ start_dbcap() {
 	# ip netns exec execs dbcap: the PID is dbcap's (meson's timeout and the exit trap bound it).
 	ip netns exec "$NS_B" "$DBCAP" "$@" >"$tag.out" 2>"$tag.err" &
 	DBCAP_PID=$!
+	DBCAP_TAG=$tag
 	PIDS+=("$DBCAP_PID")
 	n=$(printf '%s\n' "$@" | grep -c '^-i$' || true)
 	for ((i = 0; i < 400; i++)); do
@@ -84,21 +85,26 @@ start_dbcap() {
 	fail "dbcap did not start listening"
 }
 
+# Fails if a sanitizer reported something in FILE.
+no_sanitizer_report() {
+	if grep -Eq 'ERROR: (Address|Leak|Memory)Sanitizer|WARNING: ThreadSanitizer|runtime error:|ThreadSanitizer: ' "$1"; then
+		sed -n '1,60p' "$1" >&2
+		fail "sanitizer report in $1 (above)"
+	fi
+}
+
 # stop_dbcap: SIGINT, then its exit status in RC.
 stop_dbcap() {
 	kill -INT "$DBCAP_PID" 2>/dev/null || true
-	RC=0
-	wait "$DBCAP_PID" || RC=$?
-	((RC != 124 && RC != 137)) || fail "dbcap hung"
-	((RC <= 128)) || fail "dbcap killed by signal $((RC - 128))"
+	wait_dbcap
 }
 
 # wait_dbcap: waits for it to end by itself; RC.
 wait_dbcap() {
 	RC=0
 	wait "$DBCAP_PID" || RC=$?
-	((RC != 124 && RC != 137)) || fail "dbcap hung"
 	((RC <= 128)) || fail "dbcap killed by signal $((RC - 128))"
+	no_sanitizer_report "$DBCAP_TAG.err"
 }
 
 # send FILE [PPS] [IFACE]: tcpreplay FILE from $NS_A (default 5000 packets/s).

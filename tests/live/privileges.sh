@@ -16,6 +16,7 @@ refused() {
 	RC=0
 	"$@" >"$tag.out" 2>"$tag.err" || RC=$?
 	cat "$tag.err"
+	no_sanitizer_report "$tag.err"
 	expect "exit status" "$RC" 1
 	grep -q -- "$words" "$tag.err" || fail "the message does not say \"$words\""
 	[[ ! -e got.pcap ]] || fail "a capture file was left"
