@@ -2,7 +2,8 @@
 # Privileges and a failing interface: no CAP_NET_RAW, a missing or down interface (a clear
 # message, exit 1, no file), an interface deleted mid-run (a complete file, the statistics say
 # why, exit 1), and -Z nobody (credentials and every capability set after the drop).
-# usage: privileges.sh no-cap-net-raw|missing|down|deleted|drop-user
+# An interface that goes down and up again: capture resumes.
+# usage: privileges.sh no-cap-net-raw|missing|down|deleted|down-up|drop-user
 # shellcheck source=tests/live/lib.sh
 source "$(dirname "$0")/lib.sh"
 CASE=$1
@@ -55,6 +56,28 @@ deleted)
 	"$PYTHON" "$LIVE_SRC/live.py" compare sent.pcap got.pcap
 	n=$("$TCPDUMP" -n -r got.pcap 2>/dev/null | wc -l)
 	expect "tcpdump's records" "$n" "$N"
+	;;
+down-up)
+	N=180
+	"$PYTHON" "$LIVE_SRC/live.py" gen sent.pcap "$N"
+	start_dbcap d -i "$SIDE_B" -w got.pcap --writers 2 --stats s.json
+	send sent.pcap 3000
+	in_b ip link set "$SIDE_B" down
+	sleep 0.3
+	in_b ip link set "$SIDE_B" up
+	in_a ip link set "$SIDE_A" up
+	for ((i = 0; i < 100; i++)); do
+		in_b ip link show "$SIDE_B" | grep -q "LOWER_UP" && break
+		sleep 0.05
+	done
+	send sent.pcap 3000
+	sleep 0.3
+	stop_dbcap
+	cat d.err
+	expect "exit status" "$RC" 0
+	expect "records" "$("$PYTHON" "$LIVE_SRC/live.py" count got.pcap)" $((2 * N))
+	expect "disappeared" "$(jget s.json run.interfaces.0.disappeared)" false
+	consistent s.json
 	;;
 drop-user)
 	id nobody >/dev/null 2>&1 || fail "no user nobody"
