@@ -34,6 +34,14 @@ net_cleanup() {
 	return 0
 }
 
+# At exit: the namespaces, then work_cleanup with the test's exit status.
+live_cleanup() {
+	local rc=$?
+	net_cleanup
+	(exit "$rc")
+	work_cleanup
+}
+
 # live_init: the private directory (cleaned up at exit), root, the tools.
 live_init() {
 	absolute_paths DBCAP
@@ -41,7 +49,7 @@ live_init() {
 	need "$TCPREPLAY" "$PYTHON" ip
 	work_init "${DBCAP_E2E_TMPDIR:-/var/tmp}" dbcap-live "${DBCAP_E2E_KEEP:-}"
 	# work_cleanup ends with exit: the namespaces go first.
-	trap 'net_cleanup; work_cleanup' EXIT
+	trap live_cleanup EXIT
 }
 
 # net_init: the two namespaces and the veth pair between them.
