@@ -478,11 +478,12 @@ static int open_ring(struct live *lv, unsigned iface, struct live_ring *r,
 		say_errno(msg, n, ifc->name, "bind", errno);
 		return -1;
 	}
+	/* id in the low 16 bits, mode and flags above: unsigned, the defrag flag reaches bit 31 */
+	uint32_t mode = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG;
+	uint32_t word = ifc->fanout_id < 0 ? (mode | PACKET_FANOUT_FLAG_UNIQUEID) << 16
+					   : (uint32_t)ifc->fanout_id | mode << 16;
 	int fan;
-	if (ifc->fanout_id < 0)
-		fan = PACKET_FANOUT_HASH | ((PACKET_FANOUT_FLAG_DEFRAG | PACKET_FANOUT_FLAG_UNIQUEID) << 16);
-	else
-		fan = ifc->fanout_id | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+	memcpy(&fan, &word, sizeof(fan));
 	if (setsockopt(r->fd, SOL_PACKET, PACKET_FANOUT, &fan, sizeof(fan)) < 0) {
 		say_errno(msg, n, ifc->name, "PACKET_FANOUT", errno);
 		return -1;
