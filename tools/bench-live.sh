@@ -10,7 +10,8 @@
 # pinned to core 0 (GEN_CPU); tcpreplay sends an IMIX file (tools/mkimix, MKIMIX) the same way.
 # "top" is trafgen without a rate (tcpreplay --topspeed).  For each tool and step: frames sent,
 # frames in the file (capinfos), loss = sent - in file (kernel and tool together), frames that
-# reached the interface (rx_packets), the tool's CPU seconds (utime + stime from /proc) per
+# reached the interface (rx_packets), the tool's CPU seconds (utime + stime from /proc, from
+# just before the traffic to the stop: start-up excluded, the idle second after included) per
 # million frames, and whether capinfos reads the whole file.  One line per run, tab-separated.
 set -euo pipefail
 DBCAP=$(realpath "$1")
@@ -67,6 +68,17 @@ run() {
 	dumpcap) cmd=(dumpcap -q -i "$B" -B 256 -w "$f") ;;
 	netsniff-ng) cmd=(netsniff-ng -s -i "$B" -o "$f" -S 256MiB) ;;
 	esac
+	# DEFAULTS=1: each tool with its own default buffer (dbcap: 64 MiB per writer; tcpdump,
+	# dumpcap: 2 MiB; netsniff-ng: its default ring).
+	if [[ ${DEFAULTS:-0} == 1 ]]; then
+		case $tool in
+		dbcap-1) cmd=("$DBCAP" -i "$B" -w "$f" --writers 1 -q) ;;
+		dbcap-2) cmd=("$DBCAP" -i "$B" -w "$f" --writers 2 -q) ;;
+		tcpdump) cmd=(tcpdump -n -q -i "$B" -w "$f") ;;
+		dumpcap) cmd=(dumpcap -q -i "$B" -w "$f") ;;
+		netsniff-ng) cmd=(netsniff-ng -s -i "$B" -o "$f") ;;
+		esac
+	fi
 	# dbcap places its own threads; the others go to the core the generator leaves.
 	if [[ $tool == dbcap-* ]]; then
 		ip netns exec "$NS_B" "${cmd[@]}" >"$OUT/tool.out" 2>&1 &
@@ -77,6 +89,9 @@ run() {
 	sleep 1.5
 	local rx0 t0 t1 sent=$N
 	rx0=$(rx)
+	t0=$(cpu_ticks "$pid") # start-up (ring allocation, buffers) excluded
+	local s0 s1
+	s0=$(date +%s.%N)
 	if [[ $traffic == 64 ]]; then
 		local r=()
 		[[ $rate == top ]] || r=(-b "${rate}pps")
@@ -88,6 +103,7 @@ run() {
 		ip netns exec "$NS_A" taskset -c "$GEN_CPU" tcpreplay -q -i "$A" "${r[@]}" \
 			"$OUT/imix.pcap" >/dev/null 2>&1
 	fi
+	s1=$(date +%s.%N)
 	sleep 1
 	local got_rx=$(($(rx) - rx0))
 	t1=$(cpu_ticks "$pid")
@@ -99,13 +115,14 @@ run() {
 	recs=${recs:-0}
 	local hz
 	hz=$(getconf CLK_TCK)
-	printf '%s\t%s\t%s\t%d\t%d\t%d\t%.2f%%\t%.2f\t%s\n' "$tool" "$traffic" "$rate" "$sent" "$got_rx" \
+	printf '%s\t%s\t%s\t%.0f\t%d\t%d\t%d\t%.2f%%\t%.2f\t%s\n' "$tool" "$traffic" "$rate" \
+		"$(echo "$sent / ($s1 - $s0)" | bc -l)" "$sent" "$got_rx" \
 		"$recs" "$(echo "100 * ($sent - $recs) / $sent" | bc -l)" \
-		"$(echo "$t1 / $hz / ($sent / 1000000)" | bc -l)" "$valid"
+		"$(echo "($t1 - $t0) / $hz / ($sent / 1000000)" | bc -l)" "$valid"
 }
 
-printf 'tool\ttraffic\trate_pps\tsent\treached_if\tin_file\tloss\tcpu_s_per_Mpkt\tvalid\n'
-for traffic in 64 imix; do
+printf 'tool\ttraffic\trate_pps\tsent_pps\tsent\treached_if\tin_file\tloss\tcpu_s_per_Mpkt\tvalid\n'
+for traffic in ${TRAFFIC:-64 imix}; do
 	for rate in "${RATES[@]}"; do
 		for tool in dbcap-1 dbcap-2 tcpdump dumpcap netsniff-ng; do
 			run "$tool" "$traffic" "$rate"
