@@ -360,6 +360,13 @@ static int cross_check(const struct options__ctx *c)
 		complain("--pcap and --interface: one source at a time");
 		return -1;
 	}
+	/* The kernel's rings take blocks of a power of two of pages (PACKET_RX_RING). */
+	if (o->interface && (o->ring_block_size < psize ||
+			     (o->ring_block_size & (o->ring_block_size - 1)) != 0)) {
+		complain("%s: a ring block must be a power of two of at least the page size (%" PRIu64
+			 ")", setting(c, S_RING_BLOCK_SIZE, "%zu", o->ring_block_size), psize);
+		return -1;
+	}
 	if (!o->interface && o->no_promisc) {
 		complain("-p (--no-promiscuous-mode) needs --interface IFACE");
 		return -1;

@@ -438,9 +438,10 @@ static int open_ring(struct live *lv, unsigned iface, struct live_ring *r,
 		}
 	}
 	/*
-	 * V3 frames have variable lengths inside a block; the frame size only
-	 * sizes the kernel's bookkeeping.  From the MTU, as the issue of frames
-	 * goes: a frame up to the block's room is stored whole.
+	 * V3 frames have variable lengths inside a block: the frame size only
+	 * feeds the kernel's checks of the geometry (made from the MTU, a VLAN
+	 * tag and the headers).  Any frame up to a block's room, less its
+	 * header, is stored whole; a longer one is cut, and counted.
 	 */
 	uint32_t frame = TPACKET_ALIGN(TPACKET3_HDRLEN + ETH_HLEN + 4 + ifc->mtu);
 	if (frame > lv->o.block_size)
