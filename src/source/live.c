@@ -643,6 +643,9 @@ void live_poll_stats(struct live *lv)
 		ifc->seen += s.tp_packets;
 		ifc->drops += s.tp_drops;
 		ifc->freezes += s.tp_freeze_q_cnt;
+		lv->rings[i].seen += s.tp_packets;
+		lv->rings[i].drops += s.tp_drops;
+		lv->rings[i].freezes += s.tp_freeze_q_cnt;
 	}
 }
 

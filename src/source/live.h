@@ -94,6 +94,8 @@ struct live_ring {
 	uint32_t block_size, nblocks;
 	uint32_t cur;   /* writer: the next block to look at */
 	unsigned iface; /* index into struct live.ifs */
+	/* main: this socket's PACKET_STATISTICS, summed (the writer's share of ifs[iface]'s) */
+	uint64_t seen, drops, freezes;
 };
 
 struct live {

@@ -593,6 +593,16 @@ static void put_writers(struct doc *d, cJSON *root, const struct run_report *r)
 			continue;
 		}
 		cJSON *lo = put_obj(d, o, "live");
+		uint64_t seen = 0, drops = 0, freezes = 0;
+		for (unsigned k = 0; k < r->live->nifaces; k++) {
+			const struct live_ring *g = &r->live->rings[(size_t)i * r->live->nifaces + k];
+			seen += g->seen;
+			drops += g->drops;
+			freezes += g->freezes;
+		}
+		put_u64(d, lo, "seen_packets", seen);
+		put_u64(d, lo, "dropped_packets", drops);
+		put_u64(d, lo, "freezes", freezes);
 		put_u64(d, lo, "captured_packets", ld(&w->replay.read));
 		put_u64(d, lo, "captured_bytes", ld(&w->replay.read_bytes));
 		put_u64(d, lo, "cut_packets", ld(&w->live.cut));

@@ -22,6 +22,13 @@ expect "kernel drops" "$(jget s.json totals.kernel.dropped_packets)" 0
 expect "kernel seen" "$(jget s.json totals.kernel.seen_packets)" "$N"
 expect "captured" "$(jget s.json reconciliation.captured_packets)" "$N"
 expect "persisted" "$(jget s.json totals.persisted_blocks)" "$N"
+# Per writer: the kernel's count of its rings equals what it captured (none dropped).
+"$PYTHON" - s.json <<'PY' || fail "a writer's kernel count differs from its captures"
+import json, sys
+for w in json.load(open(sys.argv[1]))["writers"]:
+    l = w["live"]
+    assert l["seen_packets"] == l["captured_packets"] + l["dropped_packets"], l
+PY
 expect "mode" "$(jget s.json run.mode)" live
 expect "link type" "$(jget s.json run.interfaces.0.linktype_name)" EN10MB
 grep -q "packets dropped by kernel" d.err || fail "the summary does not say the kernel's drops"

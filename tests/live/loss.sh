@@ -33,6 +33,7 @@ expect "sent - captured" "$((N - captured))" "$drops"
 expect "records" "$records" "$captured"
 ((captured > 0)) || fail "nothing captured"
 (($(jget s.json totals.kernel.freezes) > 0)) || fail "no ring freeze counted"
+expect "writer 0's kernel drops" "$(jget s.json writers.0.live.dropped_packets)" "$drops"
 consistent s.json
 grep -q "$drops packets dropped by kernel" d.err || fail "the summary does not say $drops packets dropped by kernel"
 # What was captured is what was sent (a subset, each frame whole).
