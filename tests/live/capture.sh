@@ -32,6 +32,9 @@ PY
 expect "mode" "$(jget s.json run.mode)" live
 expect "link type" "$(jget s.json run.interfaces.0.linktype_name)" EN10MB
 grep -q "packets dropped by kernel" d.err || fail "the summary does not say the kernel's drops"
+# veth has TSO and GSO on: one warning, naming the command that turns them off.
+grep -q "warning: $SIDE_B: offloads on (.*): .* ethtool -K $SIDE_B gro off lro off tso off gso off" d.err ||
+	fail "no warning about the offloads"
 # tcpdump reads the file the same way.
 n=$("$TCPDUMP" -n -r got.pcap 2>/dev/null | wc -l)
 expect "tcpdump's records" "$n" "$N"

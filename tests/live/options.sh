@@ -1,7 +1,8 @@
 #!/bin/bash
 # dbcap -i with tcpdump's options: the filter (run in the kernel), -s, -c, -p, -D, frames
 # longer than a ring block (stored cut, counted), and two interfaces into one pcapng file.
-# usage: options.sh filter|snaplen|count|promisc|list|cut|two-interfaces
+# A tun device: raw IP records.
+# usage: options.sh filter|snaplen|count|promisc|list|cut|two-interfaces|tun
 # shellcheck source=tests/live/lib.sh
 source "$(dirname "$0")/lib.sh"
 CASE=$1
@@ -115,6 +116,39 @@ two-interfaces)
 	"$TSHARK" -r got.pcapng -T fields -e frame.time_epoch -c 1 | grep -Eq '\.[0-9]{9}$' ||
 		fail "no nanosecond time stamps"
 	expect "interface 1" "$(jget s.json run.interfaces.1.name)" "$SIDE_D"
+	consistent s.json
+	;;
+tun)
+	# A tun device has no link layer: raw IP records (LINKTYPE_RAW).  The test holds the
+	# device open (its carrier) and sends 50 UDP datagrams through it.
+	TUN=dcT$$
+	in_b ip tuntap add dev "$TUN" mode tun
+	in_b ip addr add 198.51.100.5 peer 198.51.100.6/32 dev "$TUN"
+	in_b ip link set "$TUN" up
+	mkfifo go
+	ip netns exec "$NS_B" "$PYTHON" - "$TUN" <<'PY' &
+import fcntl, os, socket, struct, sys
+fd = os.open("/dev/net/tun", os.O_RDWR)
+fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", sys.argv[1].encode(), 0x0001 | 0x1000))  # TUNSETIFF: IFF_TUN | IFF_NO_PI
+open("go").read()  # dbcap listens
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(50):
+    s.sendto(b"dbcap-tun %d" % i, ("198.51.100.6", 9))
+    os.read(fd, 2048)
+PY
+	SENDER=$!
+	PIDS+=("$SENDER")
+	start_dbcap d -i "$TUN" -w got.pcap --stats s.json
+	echo go >go
+	wait "$SENDER" || fail "the sender failed"
+	sleep 0.3
+	stop_dbcap
+	((RC == 0)) || { cat d.err >&2; fail "exit status $RC"; }
+	expect "link type" "$(jget s.json run.interfaces.0.linktype)" 101
+	head=$("$TCPDUMP" -n -c 1 -r got.pcap 2>&1 >/dev/null)
+	[[ $head == *"link-type RAW"* ]] || fail "not a raw IP file: $head"
+	n=$("$TCPDUMP" -n -r got.pcap 'udp and dst host 198.51.100.6 and dst port 9' 2>/dev/null | wc -l)
+	expect "datagrams" "$n" 50
 	consistent s.json
 	;;
 *) fail "unknown case $CASE" ;;
