@@ -125,12 +125,16 @@ tun)
 	in_b ip tuntap add dev "$TUN" mode tun
 	in_b ip addr add 198.51.100.5 peer 198.51.100.6/32 dev "$TUN"
 	in_b ip link set "$TUN" up
-	mkfifo go
 	ip netns exec "$NS_B" "$PYTHON" - "$TUN" <<'PY' &
-import fcntl, os, socket, struct, sys
+import fcntl, os, socket, struct, sys, time
 fd = os.open("/dev/net/tun", os.O_RDWR)
 fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", sys.argv[1].encode(), 0x0001 | 0x1000))  # TUNSETIFF: IFF_TUN | IFF_NO_PI
-open("go").read()  # dbcap listens
+for _ in range(600):  # until dbcap listens (the file "go"), 30 s at most
+    if os.path.exists("go"):
+        break
+    time.sleep(0.05)
+else:
+    sys.exit("dbcap never listened")
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for i in range(50):
     s.sendto(b"dbcap-tun %d" % i, ("198.51.100.6", 9))
@@ -139,7 +143,7 @@ PY
 	SENDER=$!
 	PIDS+=("$SENDER")
 	start_dbcap d -i "$TUN" -w got.pcap --stats s.json
-	echo go >go
+	touch go
 	wait "$SENDER" || fail "the sender failed"
 	sleep 0.3
 	stop_dbcap
