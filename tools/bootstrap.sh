@@ -24,6 +24,7 @@ packages=(
 	prometheus prometheus-node-exporter curl          # --prom: promtool, a real textfile collector
 	libsystemd-dev systemd                            # sd_notify; systemd-analyze verify of the unit
 	xfsprogs                                          # xfs_io: shut an ext4 filesystem down (EIO)
+	tcpreplay netsniff-ng iproute2 ethtool libcap2-bin # live capture tests: traffic, veth, capsh
 )
 install() {
 	local missing=()

@@ -29,6 +29,7 @@
 #include "options.h"
 #include "../format/format.h"
 #include "../persist/persist.h"
+#include "../source/live.h"
 #include "../source/replay.h"
 #include "../stats/stats.h"
 #include "rotate.h"
@@ -74,6 +75,14 @@ struct app {
 	char input_error[512];              /* main, after the join */
 	bool progress;                      /* main: a progress line on the terminal */
 
+	/* Live mode (-i): main opens the rings before the threads start; see source/live.h. */
+	bool live_mode;
+	bool live_pcapng;                   /* main: several interfaces, a pcapng file */
+	struct live live;                   /* main; the writers read what live_open() set */
+	struct live_cursor **live_cursors;  /* cursor i belongs to writer i */
+	const char *live_gone;              /* main: the interface that disappeared, or NULL */
+	char live_error[128];               /* main: its message */
+
 	_Atomic bool go;                    /* main: writers start producing */
 	_Atomic bool stop;                  /* main: writers stop producing */
 	_Atomic unsigned writers_done;      /* writers: count of finished writers */
@@ -114,6 +123,12 @@ struct app {
 int wait_stop_signal(struct app *app, long wait_ns);
 const char *stop_signal_name(int sig);
 
+/*
+ * privs.c: -Z USER, once the sockets and files are open and before the first
+ * write (output_open() calls it).  0 or the exit status (said).
+ */
+int privs_drop(struct app *app);
+
 /* writers.c: writer thread wa->id's body (argp: a struct writer_arg). */
 void *writer_main(void *argp);
 
@@ -140,6 +155,13 @@ int output_next(struct app *app, char *msg, size_t msglen);
  * folded in.  input_close(): every cursor and the input, NULL-safe.
  */
 int input_open(struct app *app);
+/*
+ * input.c, live mode (main thread): before the stop, live_quiesce() and a
+ * wait until the writers took every frame the kernel counted; after the
+ * join, the kernel's last counts and the interfaces' counters.
+ */
+void input_live_drain(struct app *app);
+void input_live_finish(struct app *app);
 const char *input_finish(struct app *app, const char *reason);
 /* Main: the input's size now (fstat) into app->input: file_bytes_now, shrank, grew. */
 void input_watch(struct app *app);

@@ -46,13 +46,16 @@ static const char usage_text[] =
 	"             [--min-free SIZE|PERCENT%] [--digest[=auto|on|off]]\n"
 	"       dbcap -r FILE|- -w FILE|- [-s SNAPLEN] [--speed X] [-c COUNT] [other options]\n"
 	"             [FILTER EXPRESSION]\n"
-	"       dbcap -h | --help | --version\n"
+	"       dbcap -i IFACE [-i IFACE]... -w FILE [-s SNAPLEN] [-c COUNT] [-p] [-Z USER]\n"
+	"             [other options] [FILTER EXPRESSION]\n"
+	"       dbcap -D | -h | --help | --version\n"
 	"\n"
 	"Writer threads generate synthetic blocks into a lock-free multi-writer double\n"
 	"buffer; one reader thread appends them to a pcapng file.  Runs until COUNT\n"
 	"blocks, SECONDS, SIGINT or SIGTERM, whichever comes first.  With -r, the\n"
 	"writers replay a pcap or pcapng file instead, sharded by flow, into a pcap\n"
-	"file; a filter expression (pcap-filter(7)) may follow the options.  FILE's\n"
+	"file; a filter expression (pcap-filter(7)) may follow the options.  With -i,\n"
+	"they take the packets of network interfaces from the kernel's rings.  FILE's\n"
 	"extension (.pcap, .pcapng) or --format chooses the output's format; - is\n"
 	"standard output (-w) or input (-r).\n"
 	"\n";
@@ -66,6 +69,7 @@ static const char *const group_titles[] = {
 	[G_PERSIST] = "Persistence:",
 	[G_STATS] = "Statistics:",
 	[G_CONFIG] = "Configuration:",
+	[G_LIVE] = "Live source:",
 	[G_NONE] = NULL,
 };
 
@@ -415,14 +419,29 @@ static int cross_check(const struct options__ctx *c)
 			 setting(c, S_STATS_INTERVAL, "%g", o->stats_interval));
 		return -1;
 	}
-	if (!o->pcap && o->snaplen) {
-		complain("%s needs --pcap FILE (replay mode)",
+	if (o->pcap && o->interface) {
+		complain("--pcap and --interface: one source at a time");
+		return -1;
+	}
+	/* The kernel's rings take blocks of a power of two of pages (PACKET_RX_RING). */
+	if (o->interface && (o->ring_block_size < psize ||
+			     (o->ring_block_size & (o->ring_block_size - 1)) != 0)) {
+		complain("%s: a ring block must be a power of two of at least the page size (%" PRIu64
+			 ")", setting(c, S_RING_BLOCK_SIZE, "%zu", o->ring_block_size), psize);
+		return -1;
+	}
+	if (!o->interface && o->no_promisc) {
+		complain("-p (--no-promiscuous-mode) needs --interface IFACE");
+		return -1;
+	}
+	if (!o->pcap && !o->interface && o->snaplen) {
+		complain("%s needs --pcap FILE (replay mode) or --interface IFACE",
 			 setting(c, S_SNAPLEN, "%" PRIu32, o->snaplen));
 		return -1;
 	}
-	/* The configuration's filter (the command line's words need --pcap already). */
-	if (!o->pcap && o->filter) {
-		complain("%s needs \"pcap\" or --pcap FILE (replay mode)",
+	/* The configuration's filter (the command line's words need --pcap or -i already). */
+	if (!o->pcap && !o->interface && o->filter) {
+		complain("%s needs \"pcap\" or \"interface\" (replay or live mode)",
 			 setting(c, S_FILTER, "\"%s\"", o->filter));
 		return -1;
 	}
@@ -443,7 +462,7 @@ static int cross_check(const struct options__ctx *c)
 	 * Replay records come from the input: dbcap checks them against the
 	 * buffer once it has read the input's snapshot length.
 	 */
-	if (rounded < record && !o->pcap) {
+	if (rounded < record && !o->pcap && !o->interface) {
 		char rounding[80] = "";
 
 		if (rounded != o->buffer_size)
@@ -466,6 +485,24 @@ static int cross_check(const struct options__ctx *c)
 			 setting(c, S_WRITERS, "%u", o->writers), largest);
 		return -1;
 	}
+	return 0;
+}
+
+/* -i given again: o->interface becomes "first,second".  0 or -1 (said). */
+static int append_interface(struct dbcap_opts *o, const char *name)
+{
+	size_t a = strlen(o->interface), b = strlen(name);
+	char *s = malloc(a + b + 2);
+
+	if (!s) {
+		complain("out of memory");
+		return -1;
+	}
+	memcpy(s, o->interface, a);
+	s[a] = ',';
+	memcpy(s + a + 1, name, b + 1);
+	free(o->interface);
+	o->interface = s;
 	return 0;
 }
 
@@ -528,6 +565,8 @@ int options_parse(struct dbcap_opts *o, int argc, char **argv)
 			help = true;
 		else if (id == S_VERSION)
 			version = true;
+		else if (id == S_LIST_INTERFACES)
+			o->list_interfaces = true;
 	}
 	if (help) {
 		print_help(stdout);
@@ -539,6 +578,8 @@ int options_parse(struct dbcap_opts *o, int argc, char **argv)
 		fflush(stdout);
 		return 1;
 	}
+	if (o->list_interfaces)
+		return 1; /* main prints them (src/source/live.c) */
 	if (config) {
 		if (options__set_string(&o->config_path, config) < 0)
 			return -1;
@@ -590,11 +631,17 @@ int options_parse(struct dbcap_opts *o, int argc, char **argv)
 			complain("--%s: %s", k->opt, err);
 			goto out;
 		}
+		/* -i again: one more interface (tcpdump takes one; dumpcap several). */
+		if (id == S_INTERFACE && c.origin[id] == FROM_CLI && o->interface) {
+			if (append_interface(o, text) < 0)
+				goto out;
+			continue;
+		}
 		if (options__store(o, (enum setting_id)id, v) < 0)
 			goto out;
 		c.origin[id] = FROM_CLI;
 	}
-	if (optind < argc && o->pcap) {
+	if (optind < argc && (o->pcap || o->interface)) {
 		/* Like tcpdump: the words after the options, joined, are the filter. */
 		if (join_filter(o, argc - optind, argv + optind) < 0)
 			goto out;

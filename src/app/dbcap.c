@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "memcheck.h"
@@ -41,9 +42,12 @@ static int parse(struct app *app, int argc, char **argv)
 {
 	options_defaults(&app->o);
 	int err = options_parse(&app->o, argc, argv);
+	if (err > 0 && app->o.list_interfaces)
+		return live_list_interfaces(stdout); /* -D */
 	if (err)
 		return err > 0 ? 0 : 2;
 	app->replaying = app->o.pcap != NULL;
+	app->live_mode = app->o.interface != NULL;
 	bool conflict;
 	app->format = options_format(&app->o, &conflict);
 	app->fmt = app->format == FORMAT_PCAPNG ? &capfmt_pcapng : &capfmt_pcap;
@@ -52,6 +56,13 @@ static int parse(struct app *app, int argc, char **argv)
 				"writing %s\n",
 			app->o.output, app->format == FORMAT_PCAP ? "pcapng" : "pcap",
 			options_format_name(app->format), options_format_name(app->format));
+	/* Several interfaces ("a,b") need pcapng's interface blocks; one may be either. */
+	app->live_pcapng = app->live_mode && app->format == FORMAT_PCAPNG;
+	if (app->live_mode && !app->live_pcapng && strchr(app->o.interface, ',')) {
+		fprintf(stderr, "dbcap: -i %s: several interfaces need pcapng (one interface block "
+				"each); -w %s asks for pcap\n", app->o.interface, app->o.output);
+		return 2;
+	}
 	return PARSED;
 }
 
@@ -185,11 +196,11 @@ static int alloc_state(struct app *app)
 	for (unsigned i = 0; i < o->writers; i++) {
 		hist_init(&app->ws[i].write_latency);
 		app->ws[i].cpu = -1;
-		if (o->count && !app->replaying)
+		if (o->count && !app->replaying && !app->live_mode)
 			app->quota[i] = o->count / o->writers + (i < o->count % o->writers);
 	}
 	/* A writer with a zero quota under -c must not run unbounded (replay: -c is global). */
-	if (o->count && o->count < o->writers && !app->replaying) {
+	if (o->count && o->count < o->writers && !app->replaying && !app->live_mode) {
 		fprintf(stderr, "dbcap: -c %llu is smaller than --writers %u\n",
 			(unsigned long long)o->count, o->writers);
 		return 2;
@@ -301,6 +312,15 @@ static const char *wait_for_stop(struct app *app)
 		/* relaxed: only decides to stop; the joins in stop_threads() order the data */
 		if (atomic_load_explicit(&app->writers_done, memory_order_relaxed) == o->writers)
 			return "count";
+		if (app->live_mode) {
+			/* PACKET_STATISTICS resets when read: main alone reads it and sums. */
+			live_poll_stats(&app->live);
+			if (live_count_reached(&app->live))
+				return "count";
+			app->live_gone = live_check_ifaces(&app->live);
+			if (app->live_gone)
+				return "interface disappeared";
+		}
 		double t = elapsed(app);
 		notify_alive(&app->notify, t);
 		if (o->duration > 0 && t >= o->duration)
@@ -412,6 +432,12 @@ static int report_run(struct app *app, const char *reason, int start_err)
 	/* pairs with the release CAS in reader_fail(); the join also orders it */
 	int ioerr = atomic_load_explicit(&app->io_error, memory_order_acquire);
 	const char *error = ioerr ? app->error_msg : (start_err ? "cannot start threads" : NULL);
+	if (!error && app->live_gone) {
+		/* tcpdump: "The interface disappeared"; the file is complete, the run failed. */
+		snprintf(app->live_error, sizeof(app->live_error), "%s: the interface disappeared",
+			 app->live_gone);
+		error = app->live_error;
+	}
 	if (error)
 		fprintf(stderr, "dbcap: %s\n", error);
 	if (app->input.truncated)
@@ -472,7 +498,7 @@ int main(int argc, char **argv)
 	rc = rotate_init(app);
 	if (rc)
 		goto out_output;
-	rc = output_open(app); /* from here the reader thread owns the file */
+	rc = output_open(app); /* -Z drops privileges in it; from here the reader owns the file */
 	if (rc)
 		goto out_output;
 
@@ -480,7 +506,11 @@ int main(int argc, char **argv)
 	reason = err ? "error" : wait_for_stop(app);
 	if (err)
 		fprintf(stderr, "dbcap: cannot start threads: %s\n", strerror(-err));
+	if (app->live_mode && !err)
+		input_live_drain(app);
 	stop_threads(app);
+	if (app->live_mode)
+		input_live_finish(app);
 	rc = report_run(app, reason, err);
 
 out_output:

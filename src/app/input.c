@@ -14,10 +14,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app.h"
 #include "../format/pcap.h"
+#include "../format/pcapng.h"
+#include "../util/hotpath.h"
 
 /* What is read from a stream at a time. */
 #define SLURP_CHUNK ((size_t)1 << 20)
@@ -156,8 +159,125 @@ static int input_stream(struct app *app, const char **kind)
  * anything is created, so that a bad input leaves no output file behind.
  * Returns 0 or the exit status.
  */
+/* A record of the largest frame (snapshot length, a VLAN tag put back) must fit a buffer. */
+static void check_record_fits(struct app *app)
+{
+	uint64_t rec = app->live_pcapng ? pcapng_epb_size(app->live.snaplen)
+					: pcapf_rec_size(app->live.snaplen);
+	size_t room = dbuf_get_config(app->db)->buffer_size;
+
+	if (rec > room)
+		fprintf(stderr, "dbcap: warning: a frame of the snapshot length (%" PRIu32
+				" bytes) does not fit a %zu-byte buffer; larger frames will be "
+				"dropped as too big (raise --buffer-size, or lower -s)\n",
+			app->live.snaplen, room);
+}
+
+/*
+ * Live: the interfaces' sockets and rings, one cursor per writer, before
+ * anything is created: a missing interface or privilege leaves no file.
+ */
+static int live_input_open(struct app *app)
+{
+	const struct dbcap_opts *o = &app->o;
+	struct live_opts lo = {
+		.ifaces = o->interface, .filter = o->filter, .snaplen = o->snaplen,
+		.promisc = !o->no_promisc, .writers = o->writers,
+		.block_size = o->ring_block_size > UINT32_MAX ? 0 : (uint32_t)o->ring_block_size,
+		.block_count = o->ring_blocks,
+		.retire_ms = (uint32_t)(o->ring_retire * 1000.0 + 0.5),
+		.count = o->count,
+	};
+	char msg[1024];
+
+	if (lo.retire_ms == 0)
+		lo.retire_ms = 1;
+	int err = live_open(&app->live, &lo, stderr, msg, sizeof(msg));
+	if (err) {
+		fprintf(stderr, "dbcap: %s\n", msg);
+		return err == LIVE_BAD_FILTER ? 2 : 1;
+	}
+	app->live_cursors = calloc(o->writers, sizeof(*app->live_cursors));
+	if (!app->live_cursors) {
+		fputs("dbcap: out of memory\n", stderr);
+		return 1;
+	}
+	for (unsigned i = 0; i < o->writers; i++) {
+		if (live_cursor_open(&app->live, i, &app->live_cursors[i]) < 0) {
+			fputs("dbcap: out of memory\n", stderr);
+			return 1;
+		}
+	}
+	check_record_fits(app);
+	/* tcpdump's line; tests wait for it before they send. */
+	if (!o->quiet) {
+		for (unsigned i = 0; i < app->live.nifaces; i++) {
+			const struct live_iface *ifc = &app->live.ifs[i];
+			fprintf(stderr, "dbcap: listening on %s, link-type %s, snapshot length %" PRIu32
+					" bytes, %u writer%s\n",
+				ifc->name, ifc->linktype_name ? ifc->linktype_name : "?",
+				app->live.snaplen, o->writers, o->writers == 1 ? "" : "s");
+		}
+	}
+	app->progress = !o->quiet && isatty(STDERR_FILENO);
+	return 0;
+}
+
+/* The frames the writers took from the rings, and those after -c (relaxed: a decision only). */
+static uint64_t live_taken(const struct app *app)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < app->o.writers; i++) {
+		const struct writer_stats *w = &app->ws[i];
+		n += atomic_load_explicit(&w->replay.read, memory_order_relaxed);
+		n += atomic_load_explicit(&w->live.after_count, memory_order_relaxed);
+	}
+	return n;
+}
+
+/* How long the drain waits for the writers to take what the kernel counted. */
+#define LIVE_DRAIN_NS (2000ull * 1000 * 1000)
+
+void input_live_drain(struct app *app)
+{
+	struct live *lv = &app->live;
+	uint64_t seen = 0, drops = 0;
+	struct timespec nap = {0, 2 * 1000 * 1000};
+	uint64_t give_up = now_ns(CLOCK_MONOTONIC) + LIVE_DRAIN_NS +
+			   3ull * app->live.o.retire_ms * 1000 * 1000;
+
+	live_quiesce(lv);
+	/*
+	 * The kernel counts a frame when it puts it in a block; the block
+	 * reaches user space when full or when its timer retires it.  Wait
+	 * until the writers took every frame counted (or the bound passed:
+	 * then the writers' last look may miss some, and the statistics say
+	 * inconsistent), so that their last look after the stop is final.
+	 */
+	for (;;) {
+		live_poll_stats(lv);
+		seen = drops = 0;
+		for (unsigned i = 0; i < lv->nifaces; i++) {
+			seen += lv->ifs[i].seen;
+			drops += lv->ifs[i].drops;
+		}
+		if (live_taken(app) + drops >= seen || now_ns(CLOCK_MONOTONIC) >= give_up)
+			break;
+		nanosleep(&nap, NULL);
+	}
+}
+
+void input_live_finish(struct app *app)
+{
+	live_poll_stats(&app->live);
+	live_read_sys_end(&app->live);
+}
+
 int input_open(struct app *app)
 {
+	if (app->live_mode)
+		return live_input_open(app);
 	if (!app->replaying)
 		return 0; /* the synthetic source has no input */
 	const struct dbcap_opts *o = &app->o;
@@ -305,6 +425,12 @@ const char *input_finish(struct app *app, const char *reason)
 
 void input_close(struct app *app)
 {
+	for (unsigned i = 0; app->live_cursors && i < app->o.writers; i++)
+		live_cursor_close(app->live_cursors[i]);
+	free(app->live_cursors);
+	app->live_cursors = NULL;
+	if (app->live_mode)
+		live_close(&app->live);
 	for (unsigned i = 0; app->cursors && i < app->o.writers; i++)
 		replay_cursor_close(app->cursors[i]);
 	free(app->cursors);

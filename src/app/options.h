@@ -68,6 +68,14 @@ struct dbcap_opts {
 	uint32_t snaplen;         /* -s/--snaplen N: cut packets to N bytes; 0: keep them whole */
 	double speed;             /* --speed X: X times the file's own timing; 0: top speed */
 	char *filter;             /* a BPF filter: the arguments after the options, joined */
+	/* Live source (-i): the writers take packets from network interfaces */
+	char *interface;          /* -i/--interface IFACE, several joined by commas; NULL: none */
+	bool no_promisc;          /* -p: no promiscuous mode */
+	char *user;               /* -Z USER: become USER once the sockets and files are open */
+	size_t ring_block_size;   /* --ring-block-size: bytes per kernel ring block */
+	unsigned ring_blocks;     /* --ring-blocks: blocks per ring */
+	double ring_retire;       /* --ring-retire: a block's longest wait, seconds */
+	bool list_interfaces;     /* -D: list the interfaces and exit */
 	/* Synthetic source */
 	uint32_t block_min, block_max; /* --block-min/--block-max (10..65535; default 10, 10000) */
 	uint64_t seed;            /* --seed N */

@@ -18,11 +18,38 @@
 #include "../format/pcapng.h"
 
 /*
+ * Live: one interface gives a pcap file (its link type, nanoseconds), as
+ * tcpdump -w writes; several a pcapng section with one interface each (its
+ * name, link type, snapshot length, nanoseconds, the filter).  0: no room.
+ */
+static size_t live_header(const struct app *app, uint8_t *dst, size_t cap)
+{
+	const struct live *lv = &app->live;
+
+	if (!app->live_pcapng) {
+		uint32_t h[6] = {PCAPF_MAGIC_NS, 2u | (4u << 16), 0, 0, lv->snaplen,
+				 lv->ifs[0].linktype};
+		if (cap < sizeof(h))
+			return 0;
+		memcpy(dst, h, sizeof(h));
+		return sizeof(h);
+	}
+	size_t n = pcapng_file_header(dst, cap, 0, 0, 0, "dbcap " DBCAP_VERSION);
+	for (unsigned i = 0; n && i < lv->nifaces; i++) {
+		size_t m = pcapng_idb(dst + n, cap - n, (uint16_t)lv->ifs[i].linktype, lv->snaplen,
+				      lv->ifs[i].name, app->o.filter);
+		n = m ? n + m : 0;
+	}
+	return n;
+}
+
+/*
  * The file header, in the run's format (--format):
  *   replay, pcap:      the input's pcap header as libpcap writes it (replay.h)
  *   replay, pcapng:    the input's interfaces (replay_pcapng_header())
  *   synthetic, pcapng: a section with one interface per writer ("dbcap-wN")
  *   synthetic, pcap:   nanosecond records of link type USER0
+ *   live:              live_header()
  * Returns it with its length in *len (0: out of memory, or msg says why);
  * the caller frees it.
  */
@@ -32,6 +59,8 @@ static uint8_t *build_header(const struct app *app, size_t *len, char *msg, size
 	size_t hcap = 256 + (size_t)o->writers * 64;
 	uint8_t *header = NULL;
 
+	if (app->live_mode)
+		hcap += (size_t)app->live.nifaces * (64 + (o->filter ? strlen(o->filter) + 8 : 0));
 	*len = 0;
 	snprintf(msg, msglen, "%s", strerror(ENOMEM));
 	if (app->replaying && app->format == FORMAT_PCAPNG) {
@@ -41,7 +70,9 @@ static uint8_t *build_header(const struct app *app, size_t *len, char *msg, size
 		return header;
 	}
 	header = malloc(hcap);
-	if (header && app->replaying) {
+	if (header && app->live_mode) {
+		*len = live_header(app, header, hcap);
+	} else if (header && app->replaying) {
 		memcpy(header, app->replay.header, sizeof(app->replay.header));
 		*len = sizeof(app->replay.header);
 	} else if (header && app->format == FORMAT_PCAP) {
@@ -244,13 +275,28 @@ int output_open(struct app *app)
 		app->stats_mode = 0640 & ~mask;
 	}
 
+	/*
+	 * -Z: everything that needs a privilege is open.  Before the first
+	 * write: io_uring's workers, which the writes start, take the
+	 * credentials of the thread that starts them, and one started as root
+	 * would stay root for the rest of the run.
+	 */
+	err = privs_drop(app);
+	if (err) {
+		uint64_t d;
+		persist_close(app->persist, &d);
+		app->persist = NULL;
+		if (!app->stream_out)
+			unlink(rotate_current_path(app));
+		return err;
+	}
 	err = write_header(app, msg, sizeof(msg));
 	if (err) {
 		fprintf(stderr, "dbcap: %s\n", msg);
 		uint64_t d;
 		persist_close(app->persist, &d);
 		app->persist = NULL;
-		if (!app->stream_out && (app->replaying || app->rot || err == -ENOMEM))
+		if (!app->stream_out && (app->replaying || app->live_mode || app->rot || err == -ENOMEM))
 			unlink(rotate_current_path(app)); /* not one record in it: leave nothing behind */
 		return 1;
 	}

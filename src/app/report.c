@@ -51,7 +51,8 @@ static void fill_report(struct app *app, struct run_report *r, struct dbuf_write
 	r->output = app->o.output;
 	r->output_kind = app->out_kind;
 	r->output_format = options_format_name(app->format);
-	r->mode = app->replaying ? "replay" : "synthetic";
+	r->mode = app->replaying ? "replay" : app->live_mode ? "live" : "synthetic";
+	r->live = app->live_mode ? &app->live : NULL;
 	r->input = app->replaying ? &app->input : NULL;
 	r->sizes = app->o.stats_sizes;
 	r->interval = &app->interval;
@@ -122,6 +123,24 @@ void report_now(struct app *app)
 	report(app, false, true, NULL, NULL);
 }
 
+/* Live's progress line: captured, and dropped by the kernel, as tcpdump counts. */
+static void live_progress(struct app *app, double t, uint64_t *last_pkts, double *last_t)
+{
+	uint64_t pkts = 0, drops = 0;
+
+	for (unsigned i = 0; i < app->o.writers; i++)
+		/* relaxed: each counter is read on its own, a line needs no consistent cut */
+		pkts += atomic_load_explicit(&app->ws[i].replay.read, memory_order_relaxed);
+	for (unsigned i = 0; i < app->live.nifaces; i++)
+		drops += app->live.ifs[i].drops;
+	double dt = t > *last_t ? t - *last_t : 0.0;
+	fprintf(stderr, "\rdbcap: %" PRIu64 " packets captured, %" PRIu64
+			" packets dropped by kernel; %.0f packets/s\033[K",
+		pkts, drops, dt > 0 ? (double)(pkts - *last_pkts) / dt : 0.0);
+	*last_pkts = pkts;
+	*last_t = t;
+}
+
 /*
  * Replay's progress line on a terminal: packets and bytes read, their rate
  * since the last line, and how far the slowest writer is through the file.
@@ -131,6 +150,10 @@ void report_progress(struct app *app, double t, uint64_t *last_pkts, uint64_t *l
 {
 	uint64_t pkts = 0, bytes = 0, pos = UINT64_MAX;
 
+	if (app->live_mode) {
+		live_progress(app, t, last_pkts, last_t);
+		return;
+	}
 	for (unsigned i = 0; i < app->o.writers; i++) {
 		const struct writer_stats *w = &app->ws[i];
 		/* relaxed: each counter is read on its own, a line needs no consistent cut */

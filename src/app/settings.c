@@ -528,7 +528,10 @@ enum out_format options_format(const struct dbcap_opts *o, bool *ext_conflict)
 		return o->format;
 	if (by_name != FORMAT_AUTO)
 		return by_name;
-	return o->pcap ? FORMAT_PCAP : FORMAT_PCAPNG;
+	/* tcpdump's pcap for a replay and for one interface; pcapng for several and for synthetic data. */
+	if (o->pcap || (o->interface && !strchr(o->interface, ',')))
+		return FORMAT_PCAP;
+	return FORMAT_PCAPNG;
 }
 
 /* The strings a setting owns; the others own nothing. */

@@ -60,6 +60,7 @@ enum help_group {
 	G_PERSIST,
 	G_STATS,
 	G_CONFIG,
+	G_LIVE,
 	G_NONE, /* not in --help */
 };
 
@@ -190,6 +191,31 @@ extern const struct choices options__layout_choices, options__on_full_choices,
 	  (.range = "a multiplier > 0 and <= 1e9, or 0 for top speed"), " X",                       \
 	  "pace the packets at X times the file's own timing\n"                                     \
 	  "(default %D: top speed)")                                                                 \
+	X(INTERFACE, interface, PATH, G_LIVE, "interface", "interface", 'i', "interface", NULL, 0,   \
+	  (.range = "an interface name"), " IFACE",                                                 \
+	  "capture from the network interface IFACE; repeat\n"                                      \
+	  "for several (a pcapng file, one interface each)")                                         \
+	X(LIST_INTERFACES, none, ACTION, G_LIVE, NULL, "list-interfaces", 'D', NULL, NULL, 0,       \
+	  (.range = ""), "", "list the interfaces dbcap can capture from")                         \
+	X(NO_PROMISC, no_promisc, BOOL, G_LIVE, "no_promiscuous_mode", "no-promiscuous-mode", 'p',   \
+	  "no_promiscuous_mode", "false", 0, (.range = "true or false"), "",                          \
+	  "do not put the interfaces into promiscuous mode")                                         \
+	X(RELINQUISH, user, PATH, G_LIVE, "relinquish_privileges", "relinquish-privileges", 'Z',     \
+	  "relinquish_privileges", NULL, 0, (.range = "a user name"), " USER",                     \
+	  "once the sockets and files are open, become USER\n"                                      \
+	  "(and its group) with no capability left")                                                 \
+	X(RING_BLOCK_SIZE, ring_block_size, SIZE, G_LIVE, "ring_block_size", "ring-block-size", 0,   \
+	  "ring_block_size_bytes", "1M", F_JSON_STRING,                                               \
+	  (.min = 4096, .max = 1u << 30, .range = "a power of two, 4k..1G"), " SIZE",               \
+	  "bytes per kernel ring block (default %D)")                                                \
+	X(RING_BLOCKS, ring_blocks, INT, G_LIVE, "ring_blocks", "ring-blocks", 0, "ring_blocks",     \
+	  "64", 0, (.min = 2, .max = 65536), " N",                                                  \
+	  "blocks per ring, one ring per writer and interface\n"                                    \
+	  "(default %D)")                                                                            \
+	X(RING_RETIRE, ring_retire, SECONDS, G_LIVE, "ring_retire", "ring-retire", 0,                \
+	  "ring_retire_seconds", "0.01", 0, (.range = "seconds > 0 and <= 1e9"), " SECONDS",        \
+	  "a block not yet full goes to the writer after at\n"                                      \
+	  "most SECONDS (default %D)")                                                               \
 	X(BLOCK_MIN, block_min, INT, G_SYNTHETIC, "block_min", "block-min", 0, "block_min_bytes",    \
 	  "10", 0, (.min = DBCAP_BLOCK_MIN, .max = DBCAP_BLOCK_MAX), " N",    \
 	  "smallest block in bytes, 10..65535 (default %D)")                                         \

@@ -128,6 +128,50 @@ static void replay_writer(struct app *app, unsigned id)
 }
 
 /*
+ * Live: the writer's rings (one per interface), one record per frame,
+ * built in place: the frame is copied out of the kernel's block into the
+ * buffer (so the block goes back to the kernel at once, whatever the disk
+ * does), dissected there, committed.  live_next() makes no system call
+ * while frames come; an idle writer waits in poll(2) (source/live.h).
+ * A frame taken is always handed over, even after a stop: captured =
+ * generated = persisted + dropped.
+ */
+static void live_writer(struct app *app, unsigned id)
+{
+	struct writer_stats *st = &app->ws[id];
+	struct dbuf_writer *w = dbuf_writer(app->db, id);
+	struct live_cursor *cur = app->live_cursors[id];
+	const bool ng = app->live_pcapng;
+	struct live_pkt pk;
+
+	for (uint64_t seq = 0; live_next(cur, &pk, &st->replay, &st->live, &app->stop) > 0; seq++) {
+		bool timed = seq % REPLAY_LATENCY_SAMPLE == 0;
+		uint64_t t0 = timed ? now_ns(CLOCK_MONOTONIC) : 0;
+		size_t size = ng ? pcapng_epb_size(pk.caplen) : (size_t)pcapf_rec_size(pk.caplen);
+		void *rec;
+		int r = dbuf_reserve(w, size, &rec);
+		if (r == DBUF_OK) {
+			uint8_t *data = ng ? pcapng_epb_begin(rec, pk.iface, pk.ts_ns, pk.caplen,
+							      pk.origlen)
+					   : pcapf_rec_begin(rec, pk.sec, pk.nsec, pk.caplen,
+							     pk.origlen);
+			live_copy(data, &pk);
+			if (ng)
+				pcapng_epb_end(rec, pk.caplen);
+			/* From the record: the dissector sees the VLAN tag put back. */
+			dissect_packet(pk.dlt, data, pk.caplen, pk.origlen, &st->replay.dissect, NULL);
+			dbuf_commit(w);
+			if (timed)
+				hist_record(&st->write_latency, now_ns(CLOCK_MONOTONIC) - t0);
+		} else {
+			counter_add(&st->dropped_bytes, pk.origlen);
+		}
+		counter_add(&st->generated, 1);
+		counter_add(&st->generated_bytes, pk.origlen);
+	}
+}
+
+/*
  * The steady-state loop makes no syscall: clock_gettime goes through the
  * vDSO, the buffer calls are lock-free, the statistics are plain stores.
  * The one exception is sched_yield() inside dbuf_reserve() under the wait
@@ -150,6 +194,12 @@ void *writer_main(void *argp)
 	/* pairs with the release store of go in start_threads(): the setup is visible */
 	while (!atomic_load_explicit(&app->go, memory_order_acquire))
 		sched_yield();
+	if (app->live_mode) {
+		live_writer(app, id);
+		/* relaxed: a count for stop_threads(); the joins order the writers' data */
+		atomic_fetch_add_explicit(&app->writers_done, 1, memory_order_relaxed);
+		return NULL;
+	}
 	if (app->replaying) {
 		replay_writer(app, id);
 		/*

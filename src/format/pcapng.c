@@ -71,6 +71,43 @@ size_t pcapng_file_header(uint8_t *dst, size_t cap, unsigned nif, uint16_t linkt
 	return (size_t)(p - dst);
 }
 
+size_t pcapng_idb(uint8_t *dst, size_t cap, uint16_t linktype, uint32_t snaplen, const char *name,
+		  const char *filter)
+{
+	size_t nlen = strlen(name), flen = filter ? strlen(filter) : 0;
+	size_t need = 20 + 4 + pcapng_pad4((uint32_t)nlen) + 8 + 4 + 4 +
+		      (filter ? 4 + pcapng_pad4((uint32_t)flen + 1) : 0);
+	uint8_t tsresol = 9; /* 10^-9 s */
+	uint16_t end = 0;
+	uint8_t *p = dst;
+
+	if (cap < need || nlen > 0xfff0 || flen > 0xfff0)
+		return 0;
+	p += put32(p, PCAPNG_IDB);
+	p += 4;
+	memcpy(p, &linktype, 2);
+	memset(p + 2, 0, 2);
+	p += 4;
+	p += put32(p, snaplen);
+	p += put_opt(p, 2 /* if_name */, name, (uint16_t)nlen);
+	p += put_opt(p, 9 /* if_tsresol */, &tsresol, 1);
+	if (filter) {
+		/* if_filter: a first byte 0 says "a libpcap filter string" */
+		uint16_t code = 11, len = (uint16_t)(flen + 1);
+		memcpy(p, &code, 2);
+		memcpy(p + 2, &len, 2);
+		p[4] = 0;
+		memcpy(p + 5, filter, flen);
+		memset(p + 4 + len, 0, pcapng_pad4(len) - len);
+		p += 4 + pcapng_pad4(len);
+	}
+	p += put_opt(p, 0, &end, 0);
+	uint32_t total = (uint32_t)(p + 4 - dst);
+	put32(dst + 4, total);
+	p += put32(p, total);
+	return (size_t)(p - dst);
+}
+
 /* Length of the valid block at p (avail bytes there), or 0 if none. */
 static uint32_t block_len(const uint8_t *p, size_t avail)
 {

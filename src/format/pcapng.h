@@ -68,6 +68,15 @@ static inline void pcapng_epb_end(uint8_t *rec, uint32_t caplen)
 size_t pcapng_file_header(uint8_t *dst, size_t cap, unsigned nif, uint16_t linktype,
 			  uint32_t snaplen, const char *appl);
 
+/*
+ * Writes one Interface Description Block for a captured interface: its link
+ * type, snapshot length, name, nanosecond time stamps and (when not NULL)
+ * the filter expression.  With pcapng_file_header(..., nif = 0, ...) before
+ * it, a file of named interfaces.  Returns the length, or 0 if cap is too
+ * small.
+ */
+size_t pcapng_idb(uint8_t *dst, size_t cap, uint16_t linktype, uint32_t snaplen, const char *name,
+		  const char *filter);
 /* What a walk finds in a run of blocks. */
 typedef void (*pcapng_epb_fn)(void *arg, uint32_t iface, const uint8_t *data, uint32_t caplen);
 

@@ -264,6 +264,10 @@ struct totals {
 	bool replay;
 	bool rotating;                                  /* run.rotation: files[] sum up too */
 	uint64_t files_records, files_record_bytes;     /* over every file, removed ones included */
+	/* live: the kernel's counts (main's sums) and the writers' */
+	bool live;
+	uint64_t k_seen, k_drops, k_freezes;
+	uint64_t cut, cut_bytes, vlan_restored, after_count, ring_blocks, ring_waits;
 };
 
 static const struct dbuf_writer_stats no_lib_stats;
@@ -278,10 +282,21 @@ static bool is_replay(const struct run_report *r)
 	return r->mode && strcmp(r->mode, "replay") == 0;
 }
 
+static bool is_live(const struct run_report *r)
+{
+	return r->live && r->mode && strcmp(r->mode, "live") == 0;
+}
+
 static void sum_totals(const struct run_report *r, struct totals *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->replay = is_replay(r);
+	t->live = is_live(r);
+	for (unsigned i = 0; t->live && i < r->live->nifaces; i++) {
+		t->k_seen += r->live->ifs[i].seen;
+		t->k_drops += r->live->ifs[i].drops;
+		t->k_freezes += r->live->ifs[i].freezes;
+	}
 	for (unsigned i = 0; i < r->nwriters && r->writers; i++) {
 		const struct writer_stats *w = &r->writers[i];
 		const struct dbuf_writer_stats *l = lib_of(r, i);
@@ -293,6 +308,12 @@ static void sum_totals(const struct run_report *r, struct totals *t)
 		t->read_bytes += ld(&w->replay.read_bytes);
 		t->filtered += ld(&w->replay.filtered);
 		t->filtered_bytes += ld(&w->replay.filtered_bytes);
+		t->cut += ld(&w->live.cut);
+		t->cut_bytes += ld(&w->live.cut_bytes);
+		t->vlan_restored += ld(&w->live.vlan_restored);
+		t->after_count += ld(&w->live.after_count);
+		t->ring_blocks += ld(&w->live.blocks);
+		t->ring_waits += ld(&w->live.waits);
 		for (unsigned k = 0; k < DP_PROTOS; k++)
 			t->proto[k] += ld(&w->replay.dissect.proto[k]);
 		for (unsigned k = 0; k < DS_BUCKETS; k++)
@@ -343,6 +364,15 @@ static bool consistent(const struct totals *t)
 	/* Rotation: what was persisted is what the files hold, removed ones included. */
 	if (t->rotating)
 		ok = ok && t->files_records == t->persisted && t->files_record_bytes == t->persisted_bytes;
+	/*
+	 * Live: every frame the kernel's filter passed was captured, dropped by
+	 * the kernel (ring full) or taken after -c; every frame captured was
+	 * handed over (captured = generated = persisted + dropped, above).
+	 */
+	if (t->live)
+		ok = ok && t->read == t->generated && t->read_bytes == t->generated_bytes &&
+		     t->k_seen >= t->k_drops && t->k_seen - t->k_drops >= t->after_count &&
+		     t->k_seen - t->k_drops - t->after_count == t->read;
 	return ok;
 }
 
@@ -452,6 +482,53 @@ static void put_rotation(struct doc *d, cJSON *run, const struct stats_rotation 
 	}
 }
 
+/* run.interfaces: live mode's interfaces, or null. */
+static void put_interfaces(struct doc *d, cJSON *run, const struct run_report *r)
+{
+	if (!is_live(r)) {
+		put(d, run, "interfaces", cJSON_CreateNull());
+		return;
+	}
+	const struct live *lv = r->live;
+	cJSON *arr = put_arr(d, run, "interfaces");
+	for (unsigned i = 0; i < lv->nifaces; i++) {
+		const struct live_iface *ifc = &lv->ifs[i];
+		cJSON *o = put_obj(d, arr, NULL);
+
+		put_str(d, o, "name", ifc->name);
+		put_int(d, o, "ifindex", ifc->ifindex);
+		put_u64(d, o, "linktype", ifc->linktype);
+		put_str(d, o, "linktype_name", ifc->linktype_name);
+		put_u64(d, o, "mtu", ifc->mtu);
+		put_u64(d, o, "snaplen", lv->snaplen);
+		put_str(d, o, "filter", lv->o.filter);
+		put_bool(d, o, "promiscuous", lv->o.promisc);
+		put_str(d, o, "offloads", ifc->offloads[0] ? ifc->offloads : NULL);
+		put_bool(d, o, "disappeared", ifc->gone);
+		cJSON *k = put_obj(d, o, "kernel");
+		put_u64(d, k, "seen_packets", ifc->seen);
+		put_u64(d, k, "dropped_packets", ifc->drops);
+		put_u64(d, k, "freezes", ifc->freezes);
+		const uint64_t *sys[2] = {ifc->sys_start, ifc->sys_end};
+		const bool ok[2] = {ifc->sys_start_ok, ifc->sys_end_ok && r->final};
+		const char *key[2] = {"counters_start", "counters_end"};
+		for (unsigned j = 0; j < 2; j++) {
+			if (!ok[j]) {
+				put(d, o, key[j], cJSON_CreateNull());
+				continue;
+			}
+			cJSON *c = put_obj(d, o, key[j]);
+			for (unsigned m = 0; m < LIVE_SYS_N; m++)
+				put_u64(d, c, live_sys_name((enum live_sys)m), sys[j][m]);
+		}
+	}
+	cJSON *g = put_obj(d, run, "ring");
+	put_u64(d, g, "block_size_bytes", lv->o.block_size);
+	put_u64(d, g, "blocks", lv->o.block_count);
+	put_u64(d, g, "retire_ms", lv->o.retire_ms);
+	put_str(d, g, "fanout", "hash,defrag");
+}
+
 static void put_run(struct doc *d, cJSON *root, const struct run_report *r)
 {
 	cJSON *run = put_obj(d, root, "run");
@@ -472,9 +549,10 @@ static void put_run(struct doc *d, cJSON *root, const struct run_report *r)
 	put_str(d, run, "output_kind", r->output_kind ? r->output_kind : "file");
 	put_str(d, run, "output_format", r->output_format ? r->output_format :
 					 is_replay(r) ? "pcap" : "pcapng");
-	put_str(d, run, "mode", is_replay(r) ? "replay" : "synthetic");
+	put_str(d, run, "mode", is_replay(r) ? "replay" : is_live(r) ? "live" : "synthetic");
 	put_input(d, run, r->input);
 	put_rotation(d, run, r->rotation);
+	put_interfaces(d, run, r);
 
 	put_str(d, run, "io_engine", r->io.engine ? r->io.engine : planned_engine(r));
 	put_str(d, run, "io_fallback_reason", r->io.fallback_reason);
@@ -527,6 +605,21 @@ static void put_totals(struct doc *d, cJSON *root, const struct totals *t)
 	put_u64(d, o, "filtered_bytes", t->filtered_bytes);
 	put_protocols(d, o, t->proto);
 	put_sizes(d, o, t->size);
+	if (!t->live) {
+		put(d, o, "kernel", cJSON_CreateNull());
+		return;
+	}
+	cJSON *k = put_obj(d, o, "kernel");
+	put_u64(d, k, "seen_packets", t->k_seen);
+	put_u64(d, k, "dropped_packets", t->k_drops);
+	put_u64(d, k, "freezes", t->k_freezes);
+	put_u64(d, k, "captured_packets", t->read);
+	put_u64(d, k, "after_count_packets", t->after_count);
+	put_u64(d, k, "cut_packets", t->cut);
+	put_u64(d, k, "cut_bytes", t->cut_bytes);
+	put_u64(d, k, "vlan_restored_packets", t->vlan_restored);
+	put_u64(d, k, "ring_blocks", t->ring_blocks);
+	put_u64(d, k, "idle_waits", t->ring_waits);
 }
 
 /* Quantiles of the exact size counts, by the same rank rule as hist_quantile() (hist_rank()). */
@@ -631,6 +724,29 @@ static void put_writers(struct doc *d, cJSON *root, const struct run_report *r)
 			size[k] = ld(&w->replay.dissect.size[k]);
 		put_protocols(d, o, proto);
 		put_sizes(d, o, size);
+		if (!is_live(r)) {
+			put(d, o, "live", cJSON_CreateNull());
+			continue;
+		}
+		cJSON *lo = put_obj(d, o, "live");
+		uint64_t seen = 0, drops = 0, freezes = 0;
+		for (unsigned k = 0; k < r->live->nifaces; k++) {
+			const struct live_ring *g = &r->live->rings[(size_t)i * r->live->nifaces + k];
+			seen += g->seen;
+			drops += g->drops;
+			freezes += g->freezes;
+		}
+		put_u64(d, lo, "seen_packets", seen);
+		put_u64(d, lo, "dropped_packets", drops);
+		put_u64(d, lo, "freezes", freezes);
+		put_u64(d, lo, "captured_packets", ld(&w->replay.read));
+		put_u64(d, lo, "captured_bytes", ld(&w->replay.read_bytes));
+		put_u64(d, lo, "cut_packets", ld(&w->live.cut));
+		put_u64(d, lo, "cut_bytes", ld(&w->live.cut_bytes));
+		put_u64(d, lo, "vlan_restored_packets", ld(&w->live.vlan_restored));
+		put_u64(d, lo, "after_count_packets", ld(&w->live.after_count));
+		put_u64(d, lo, "ring_blocks", ld(&w->live.blocks));
+		put_u64(d, lo, "idle_waits", ld(&w->live.waits));
 	}
 }
 
@@ -738,6 +854,17 @@ static cJSON *build_document(const struct run_report *r)
 	/* Rotation: the sum over the files (removed ones included); else persisted_blocks. */
 	put_u64(&d, rec, "files_persisted_blocks", t.rotating ? t.files_records : t.persisted);
 	put_u64(&d, rec, "files_persisted_bytes", t.rotating ? t.files_record_bytes : t.persisted_bytes);
+	if (t.live) {
+		put_u64(&d, rec, "kernel_seen_packets", t.k_seen);
+		put_u64(&d, rec, "kernel_dropped_packets", t.k_drops);
+		put_u64(&d, rec, "captured_packets", t.read);
+		put_u64(&d, rec, "after_count_packets", t.after_count);
+	} else {
+		put(&d, rec, "kernel_seen_packets", cJSON_CreateNull());
+		put(&d, rec, "kernel_dropped_packets", cJSON_CreateNull());
+		put(&d, rec, "captured_packets", cJSON_CreateNull());
+		put(&d, rec, "after_count_packets", cJSON_CreateNull());
+	}
 	/* A snapshot of running threads is skewed by design: no verdict before the end. */
 	put_bool(&d, rec, "file_verified", !r->file_unverified);
 	put(&d, rec, "consistent",
@@ -856,7 +983,17 @@ void stats_print_summary(const struct run_report *r)
 			      : r->file_unverified ? "INCONSISTENT (the file could not be read back)"
 						   : "INCONSISTENT";
 
-	if (t.replay)
+	if (t.live)
+		n = (size_t)snprintf(line, sizeof(line),
+				     "dbcap: %" PRIu64 " packets captured, %" PRIu64
+				     " packets received by filter, %" PRIu64
+				     " packets dropped by kernel, %" PRIu64 " (%.1f MB) persisted in %.2f s, %"
+				     PRIu64 " dropped by dbcap%s, %s %s, %s",
+				     t.read, t.k_seen, t.k_drops, t.persisted,
+				     (double)t.persisted_bytes / 1e6,
+				     r->duration_seconds > 0 ? r->duration_seconds : 0.0, t.dropped,
+				     drops, engine, mode, verdict);
+	else if (t.replay)
 		n = (size_t)snprintf(line, sizeof(line),
 				     "dbcap: %" PRIu64 " packets read, %" PRIu64 " filtered out, %" PRIu64
 				     " (%.1f MB) persisted in %.2f s, %" PRIu64 " dropped%s, %s %s, %s",

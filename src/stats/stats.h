@@ -18,6 +18,7 @@
 #include "dbuf.h"
 #include "../persist/persist.h" /* struct io_report */
 #include "../source/dissect.h"
+#include "../source/live.h" /* struct live, struct live_counts */
 #include "../source/replay.h" /* struct replay_counts */
 #include "../util/hist.h"
 
@@ -35,6 +36,8 @@
  *    it was replayed); reconciliation.file_verified.
  *    rotation (-C, -G, -W, -z, --min-free, --digest): run.rotation with every
  *    file, totals.dropped.min_free, reconciliation.files_persisted_blocks.
+ *    live mode: run.interfaces, totals.kernel, writers[].live, the
+ *    reconciliation's kernel terms.
  */
 #define STATS_SCHEMA_VERSION 5
 
@@ -76,6 +79,11 @@ struct writer_stats {
 	 * filter, so read = filtered + generated.
 	 */
 	struct replay_counts replay;                  /* writer */
+	/*
+	 * Live mode: replay.read counts the frames captured from the rings
+	 * (generated equals it); these count the rest (source/live.h).
+	 */
+	struct live_counts live;                      /* writer */
 };
 
 /* Why blocks were lost, beside the library's own counters. */
@@ -160,7 +168,7 @@ struct stats_config_value {
 };
 
 /* Room for run.config's values; the program's settings fit with room to spare. */
-#define STATS_CONFIG_MAX 48
+#define STATS_CONFIG_MAX 64
 
 /*
  * One file of a rotating run (run.rotation.files[]).  The program keeps
@@ -240,6 +248,7 @@ struct run_report {
 	 */
 	bool file_unverified;
 	const struct stats_rotation *rotation; /* a rotating run, else NULL */
+	const struct live *live;            /* live mode (mode "live"), else NULL */
 };
 
 /*

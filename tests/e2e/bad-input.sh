@@ -176,7 +176,7 @@ config-wrong-type) printf '{ "writers": "two" }\n' >c.json; words=('c.json' '"wr
 config-range) printf '{ "buffers": 1 }\n' >c.json; words=('c.json' '"buffers"' '1') ;;
 config-invalid-json) printf '{ "writers": 2,\n  "layout": shared }\n' >c.json; words=('c.json' 'JSON') ;;
 config-missing) words=('c.json' 'No such file or directory') ;;
-config-filter-synthetic) printf '{ "filter": "tcp" }\n' >c.json; words=('c.json' '"filter"' '--pcap') ;;
+config-filter-synthetic) printf '{ "filter": "tcp" }\n' >c.json; words=('c.json' '"filter"' '"pcap"' '"interface"') ;;
 *) fail "unknown case $CASE" ;;
 esac
 [[ $CASE == config-* ]] && args+=(--config c.json)
