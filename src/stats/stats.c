@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "prom.h"
+#include "../util/arena.h"
 #include "../util/durable.h"
 
 const char *const drop_reason_names[DROP_REASONS] = {
@@ -37,6 +38,37 @@ const char *const drop_reason_names[DROP_REASONS] = {
 	[DROP_ABORTED] = "aborted",
 	[DROP_MIN_FREE] = "min_free",
 };
+
+/*
+ * The documents' memory (src/util/arena.h says why): while a document is
+ * built and printed, cJSON allocates from this arena, and all of it goes at
+ * once after (doc_end()).  Only main makes documents, and nothing else uses
+ * cJSON meanwhile (the configuration is read before the threads start).
+ */
+static struct arena doc_arena = ARENA_INIT;
+
+static void *doc_malloc(size_t n)
+{
+	return arena_alloc(&doc_arena, n);
+}
+
+static void doc_free(void *p)
+{
+	(void)p; /* doc_end() frees everything at once */
+}
+
+static void doc_begin(void)
+{
+	cJSON_Hooks hooks = {.malloc_fn = doc_malloc, .free_fn = doc_free};
+
+	cJSON_InitHooks(&hooks);
+}
+
+static void doc_end(void)
+{
+	cJSON_InitHooks(NULL); /* back to malloc and free */
+	arena_reset(&doc_arena);
+}
 
 const uint64_t stats_latency_bounds_ns[STATS_LATENCY_BOUNDS] = {
 	100, 250, 500,
@@ -640,7 +672,7 @@ static void put_block_sizes(struct doc *d, cJSON *root, const struct run_report 
 	 * periodic document is made, and every figure below must come from the
 	 * same numbers.
 	 */
-	uint64_t *cnt = rs ? malloc((STATS_MAX_BLOCK + 1) * sizeof(*cnt)) : NULL;
+	uint64_t *cnt = rs ? doc_malloc((STATS_MAX_BLOCK + 1) * sizeof(*cnt)) : NULL;
 	if (rs && !cnt) {
 		d->oom = true;
 		return;
@@ -671,7 +703,6 @@ static void put_block_sizes(struct doc *d, cJSON *root, const struct run_report 
 		put_u64(d, o, qs[k].key, q[k]);
 	/* Up to 65536 pairs: in every document only when asked for (stats.h, sizes). */
 	if (!r->final && !r->sizes) {
-		free(cnt);
 		return;
 	}
 	cJSON *counts = put_arr(d, o, "counts");
@@ -682,7 +713,6 @@ static void put_block_sizes(struct doc *d, cJSON *root, const struct run_report 
 		put_u64(d, pair, NULL, s);
 		put_u64(d, pair, NULL, cnt[s]);
 	}
-	free(cnt);
 }
 
 static void put_writers(struct doc *d, cJSON *root, const struct run_report *r)
@@ -771,14 +801,13 @@ static void put_reader(struct doc *d, cJSON *root, const struct run_report *r)
 	if (rs) {
 		put_latency(d, o, "persist_latency_ns", &rs->persist_latency);
 	} else {
-		struct hist *empty = malloc(sizeof(*empty));
+		struct hist *empty = doc_malloc(sizeof(*empty));
 		if (!empty) {
 			d->oom = true;
 			return;
 		}
 		hist_init(empty);
 		put_latency(d, o, "persist_latency_ns", empty);
-		free(empty);
 	}
 }
 
@@ -882,26 +911,27 @@ char *stats_to_json(const struct run_report *r)
 	if (!r)
 		return NULL;
 
+	doc_begin();
 	cJSON *root = build_document(r);
 	char *text = root ? cJSON_Print(root) : NULL;
-	cJSON_Delete(root);
-	return text;
+	char *out = text ? strdup(text) : NULL; /* the caller's, from malloc */
+	doc_end();
+	return out;
 }
 
 /* --------------------------------------------------------- atomic replace */
 
-/* The JSON text of root with a final newline, like every text file (caller frees). */
+/* The JSON text of root with a final newline, like every text file (in the arena). */
 static char *json_text(const cJSON *root)
 {
 	char *text = cJSON_Print(root);
 	if (!text)
 		return NULL;
 	size_t len = strlen(text);
-	char *doc = realloc(text, len + 2);
-	if (!doc) {
-		free(text);
+	char *doc = doc_malloc(len + 2);
+	if (!doc)
 		return NULL;
-	}
+	memcpy(doc, text, len);
 	doc[len] = '\n';
 	doc[len + 1] = '\0';
 	return doc;
@@ -918,18 +948,22 @@ int stats_write_files(const struct run_report *r, const char *json_path, const c
 		      unsigned mode, const char **failed)
 {
 	int ret = 0, err;
-	cJSON *root = r ? build_document(r) : NULL;
 
 	*failed = json_path ? json_path : prom_path;
-	if (!root)
+	if (!r)
 		return -ENOMEM;
+	doc_begin();
+	cJSON *root = build_document(r);
+	if (!root) {
+		doc_end();
+		return -ENOMEM;
+	}
 	*failed = NULL;
 	/* Each file is tried even when the other failed: the first error is the answer. */
 	if (json_path) {
 		char *doc = json_text(root);
 
 		err = doc ? replace_file(json_path, doc, strlen(doc), mode) : -ENOMEM;
-		free(doc);
 		if (err) {
 			ret = err;
 			*failed = json_path;
@@ -945,7 +979,7 @@ int stats_write_files(const struct run_report *r, const char *json_path, const c
 			*failed = prom_path;
 		}
 	}
-	cJSON_Delete(root);
+	doc_end(); /* the tree and the text with it */
 	return ret;
 }
 

@@ -16,8 +16,18 @@ mkdir rot
 pid=$!
 PIDS+=("$pid")
 # Sampled until 3 s before the end: the sampling itself takes time.
+# Each sample halfway between two wall-clock seconds: -G 1 rotates on the
+# second, and for a few milliseconds then no file is open (the old one closed,
+# its io_uring ring and registered buffers released, the next not yet open), a
+# dip of 4 MB and 4 descriptors that a sample in step with the clock would see
+# as a change.
+half_second() {
+	local ns
+	ns=$(date +%N)
+	sleep "0.$(printf '%09d' $(((1500000000 - 10#$ns) % 1000000000)))"
+}
 for ((t = 1; t <= SECONDS_WANTED - 3; t++)); do
-	sleep 1
+	half_second
 	kill -0 "$pid" 2>/dev/null || fail "dbcap ended after $t s: $(cat dbcap.err)"
 	rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
 	fds=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
