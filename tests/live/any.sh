@@ -1,0 +1,99 @@
+#!/bin/bash
+# dbcap -i any: every interface, cooked (LINKTYPE_LINUX_SLL2, as Debian's tcpdump -i any
+# writes), the filter translated for the kernel's cooked socket, exact accounting.  And the
+# bad inputs of any interface: a filter that does not compile, a ring the kernel refuses.
+# usage: any.sh capture|filter|filter-host|filter-refused|bad-filter|ring-refused [SANITIZER]
+# shellcheck source=tests/live/lib.sh
+source "$(dirname "$0")/lib.sh"
+CASE=$1
+live_init
+net_init
+N=1800
+"$PYTHON" "$LIVE_SRC/live.py" gen sent.pcap "$N"
+IFINDEX=$(in_b cat "/sys/class/net/$SIDE_B/ifindex")
+
+case $CASE in
+capture)
+	need "$TSHARK"
+	start_dbcap d -i any -w got.pcap --writers 2 --stats s.json
+	grep -q "listening on any, link-type LINUX_SLL2" d.err || fail "not a cooked v2 capture: $(cat d.err)"
+	send sent.pcap 4000
+	stop_dbcap
+	((RC == 0)) || { cat d.err >&2; fail "exit status $RC"; }
+	# What $NS_B saw on every interface: the sent frames (lo is down, IPv6 off, nothing answered).
+	"$PYTHON" "$LIVE_SRC/live.py" cooked sent.pcap got.pcap "$IFINDEX"
+	consistent s.json
+	expect "kernel seen" "$(jget s.json totals.kernel.seen_packets)" "$N"
+	expect "kernel drops" "$(jget s.json totals.kernel.dropped_packets)" 0
+	expect "interface" "$(jget s.json run.interfaces.0.name)" any
+	expect "ifindex" "$(jget s.json run.interfaces.0.ifindex)" 0
+	expect "link type" "$(jget s.json run.interfaces.0.linktype)" 276
+	expect "link type name" "$(jget s.json run.interfaces.0.linktype_name)" LINUX_SLL2
+	expect "counters" "$(jget s.json run.interfaces.0.counters_start)" null
+	# tshark reads it as it reads tcpdump -i any's files: cooked v2, the interface named.
+	"$TSHARK" -r got.pcap -T fields -e frame.encap_type -e sll.ifindex -e ip.src | sort | uniq -c >t.out
+	cat t.out
+	expect "tshark" "$(wc -l <t.out)" 1
+	grep -Eq "^ *$N [0-9]+\s+$IFINDEX\s+198\.51\.100\.1$" t.out || fail "tshark does not read $N cooked frames from ifindex $IFINDEX"
+	enc=$(capinfos -E got.pcap 2>/dev/null | sed -n 's/^File encapsulation: *//p')
+	[[ -z $enc || $enc == "Linux cooked-mode capture v2" ]] || fail "capinfos: $enc"
+	head=$("$TCPDUMP" -n -c 1 -r got.pcap 2>&1 >/dev/null)
+	[[ $head == *"LINUX_SLL2"* ]] || fail "tcpdump does not read a cooked v2 file: $head"
+	;;
+filter | filter-host)
+	# The filter reads the cooked header's protocol (now the kernel's) and the IP and UDP
+	# headers (20 bytes earlier for the kernel): exactly the matching frames.
+	if [[ $CASE == filter ]]; then f=(udp and src port 20003); else f=(host 198.51.100.1 and icmp); fi
+	start_dbcap d -i any -w got.pcap --writers 2 --stats s.json "${f[@]}"
+	send sent.pcap 4000
+	stop_dbcap
+	((RC == 0)) || { cat d.err >&2; fail "exit status $RC"; }
+	"$TCPDUMP" -n -r sent.pcap -w want.pcap "${f[@]}" 2>/dev/null
+	want=$("$PYTHON" "$LIVE_SRC/live.py" count want.pcap)
+	((want == 100)) || fail "the test's filter selects $want frames, not 100"
+	"$PYTHON" "$LIVE_SRC/live.py" cooked want.pcap got.pcap "$IFINDEX"
+	consistent s.json
+	expect "kernel seen" "$(jget s.json totals.kernel.seen_packets)" "$want"
+	;;
+filter-refused)
+	# The frame's length is not the kernel's on a cooked socket: refused, not run wrong.
+	in_b "$DBCAP" -i any -w got.pcap greater 100 >d.out 2>d.err && fail "a length filter on -i any was accepted"
+	RC=$?
+	cat d.err
+	expect "exit status" "$RC" 2
+	grep -q "length" d.err || fail "the message does not name the length"
+	[[ ! -e got.pcap ]] || fail "an output file was left"
+	;;
+bad-filter)
+	# A filter that does not compile: exit 2 (a bad option), libpcap's words, no file.
+	for i in "$SIDE_B" any; do
+		in_b "$DBCAP" -i "$i" -w got.pcap no such keyword >d.out 2>d.err && fail "-i $i: a bad filter was accepted"
+		RC=$?
+		cat d.err
+		expect "-i $i: exit status" "$RC" 2
+		grep -q 'bad filter "no such keyword"' d.err || fail "-i $i: the message does not name the filter"
+		[[ ! -e got.pcap ]] || fail "-i $i: an output file was left"
+	done
+	;;
+ring-refused)
+	# A ring the kernel cannot map.  RLIMIT_MEMLOCK does not bound AF_PACKET rings (the
+	# kernel allocates them itself, charged to no limit), so the address-space limit
+	# makes the mmap(2) of a 96 MiB ring fail in a 64 MiB process.  Sanitizers reserve
+	# terabytes of shadow memory, which no address-space limit allows: skipped there.
+	[[ ${2:-none} == none ]] || skip "sanitizer build: RLIMIT_AS cannot be set under $2"
+	need prlimit
+	for i in "$SIDE_B" any; do
+		in_b prlimit --as=$((64 << 20)) "$DBCAP" -i "$i" -w got.pcap --writers 1 \
+			--ring-blocks 96 --ring-block-size 1m >d.out 2>d.err &&
+			fail "-i $i: a ring past RLIMIT_AS was mapped"
+		RC=$?
+		cat d.err
+		expect "-i $i: exit status" "$RC" 1
+		grep -q "mmap of the ring: Cannot allocate memory: the ring does not fit" d.err ||
+			fail "-i $i: the message does not name the ring"
+		[[ ! -e got.pcap ]] || fail "-i $i: an output file was left"
+	done
+	;;
+*) fail "unknown case $CASE" ;;
+esac
+say "ok: $CASE"
