@@ -39,6 +39,8 @@ capture)
 	[[ -z $enc || $enc == "Linux cooked-mode capture v2" ]] || fail "capinfos: $enc"
 	head=$("$TCPDUMP" -n -c 1 -r got.pcap 2>&1 >/dev/null)
 	[[ $head == *"LINUX_SLL2"* ]] || fail "tcpdump does not read a cooked v2 file: $head"
+	# -D lists it, as tcpdump -D does.
+	in_b "$DBCAP" -D | grep -Eq '^[0-9]+\.any ' || fail "dbcap -D does not list any"
 	;;
 filter | filter-host)
 	# The filter reads the cooked header's protocol (now the kernel's) and the IP and UDP
