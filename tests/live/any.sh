@@ -2,7 +2,7 @@
 # dbcap -i any: every interface, cooked (LINKTYPE_LINUX_SLL2, as Debian's tcpdump -i any
 # writes), the filter translated for the kernel's cooked socket, exact accounting.  And the
 # bad inputs of any interface: a filter that does not compile, a ring the kernel refuses.
-# usage: any.sh capture|filter|filter-host|filter-refused|bad-filter|ring-refused [SANITIZER]
+# usage: any.sh capture|vlan|filter|filter-host|filter-refused|bad-filter|ring-refused [SANITIZER]
 # shellcheck source=tests/live/lib.sh
 source "$(dirname "$0")/lib.sh"
 CASE=$1
@@ -12,14 +12,40 @@ N=1800
 "$PYTHON" "$LIVE_SRC/live.py" gen sent.pcap "$N"
 IFINDEX=$(in_b cat "/sys/class/net/$SIDE_B/ifindex")
 
+# tcpdump -i any beside dbcap, for the same frames (as in vlan.sh: -c ends it once it has
+# read them all).  td_start N / td_wait.
+td_start() {
+	ip netns exec "$NS_B" "$TCPDUMP" -n -i any -c "$1" -w td.pcap >td.out 2>td.err &
+	TD=$!
+	PIDS+=("$TD")
+	for ((i = 0; i < 200; i++)); do
+		grep -q "listening on" td.err && return 0
+		sleep 0.05
+	done
+	fail "tcpdump did not start: $(cat td.err)"
+}
+td_wait() {
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$TD" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -INT "$TD" 2>/dev/null || true
+	wait "$TD" || true
+}
+
 case $CASE in
 capture)
-	need "$TSHARK"
+	need "$TSHARK" "$TCPDUMP"
+	td_start "$N"
 	start_dbcap d -i any -w got.pcap --writers 2 --stats s.json
 	grep -q "listening on any, link-type LINUX_SLL2" d.err || fail "not a cooked v2 capture: $(cat d.err)"
 	send sent.pcap 4000
+	sleep 0.3
 	stop_dbcap
 	((RC == 0)) || { cat d.err >&2; fail "exit status $RC"; }
+	td_wait
+	# The same records as tcpdump -i any's, cooked headers included.
+	"$PYTHON" "$LIVE_SRC/live.py" same td.pcap got.pcap || fail "dbcap's records differ from tcpdump -i any's"
 	# What $NS_B saw on every interface: the sent frames (lo is down, IPv6 off, nothing answered).
 	"$PYTHON" "$LIVE_SRC/live.py" cooked sent.pcap got.pcap "$IFINDEX"
 	consistent s.json
@@ -41,6 +67,35 @@ capture)
 	[[ $head == *"LINUX_SLL2"* ]] || fail "tcpdump does not read a cooked v2 file: $head"
 	# -D lists it, as tcpdump -D does.
 	in_b "$DBCAP" -D | grep -Eq '^[0-9]+\.any ' || fail "dbcap -D does not list any"
+	;;
+vlan)
+	# Tagged frames (the sender's VLAN device, or tagged in the file): the tag, which the kernel strips, put back
+	# behind the cooked header (tcpdump -i any drops it).
+	need "$TCPDUMP"
+	VLAN=dcV$$
+	if in_a ip link add link "$SIDE_A" name "$VLAN" type vlan id 5 2>/dev/null; then
+		in_a ip link set "$VLAN" up
+	else
+		say "no 802.1Q in this kernel: sending frames tagged in the file"
+		VLAN=$SIDE_A
+		"$PYTHON" "$LIVE_SRC/live.py" gen sent.pcap "$N" 0 5
+	fi
+	td_start "$N"
+	start_dbcap d -i any -w got.pcap --writers 2 --stats s.json
+	send sent.pcap 3000 "$VLAN"
+	sleep 0.3
+	stop_dbcap
+	((RC == 0)) || { cat d.err >&2; fail "exit status $RC"; }
+	td_wait
+	# tcpdump -i any (libpcap 1.10) drops the tag; dbcap keeps it: otherwise the same records.
+	"$PYTHON" "$LIVE_SRC/live.py" cookedvlan td.pcap got.pcap 5
+	if [[ -x $(command -v "$TSHARK") ]]; then
+		expect "tshark's VLAN 5 frames" "$("$TSHARK" -r got.pcap -Y 'vlan.id == 5 && sll.etype == 0x8100' 2>/dev/null | wc -l)" "$N"
+	fi
+	expect "records" "$("$PYTHON" "$LIVE_SRC/live.py" count got.pcap)" "$N"
+	expect "VLAN tags put back" "$(jget s.json totals.kernel.vlan_restored_packets)" "$N"
+	expect "protocols.vlan" "$(jget s.json totals.protocols.vlan)" "$N"
+	consistent s.json
 	;;
 filter | filter-host)
 	# The filter reads the cooked header's protocol (now the kernel's) and the IP and UDP

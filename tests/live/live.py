@@ -14,6 +14,7 @@
   get FILE PATH               one value of a JSON document (a.b.0.c)
   schema FILE SCHEMA          the document fits the JSON schema
   count FILE                  the number of records of a pcap or pcapng file
+  cookedvlan TD GOT VID       GOT's cooked records carry VLAN VID's tag; without it, TD's
   cooked SENT GOT IFINDEX     GOT (-i any, Linux cooked v2) holds SENT's frames after their
                               Ethernet headers, each from interface IFINDEX
 """
@@ -211,6 +212,22 @@ def main(argv):
                              "not sent" % (len(sent), len(got), len(set(sent) - set(got)),
                                            len(set(got) - set(sent))))
         print("%d frames equal after the cooked header" % len(got))
+    elif cmd == "cookedvlan":
+        # GOT's cooked records carry VLAN argv[4]'s tag behind the header (protocol 0x8100,
+        # then the TCI and the frame's protocol); without it they are TD's (tcpdump -i any,
+        # which drops the tag), as a multiset.
+        vid = int(argv[4])
+        want = sorted(r[3] for r in read_records(argv[2]))
+        got = []
+        for _, cap, orig, f in read_records(argv[3]):
+            if cap != orig or f[:2] != b"\x81\x00" or (struct.unpack("!H", f[20:22])[0] & 0xFFF) != vid:
+                raise SystemExit("a record without the VLAN %d tag: %s" % (vid, f[:24].hex()))
+            got.append(f[22:24] + f[2:20] + f[24:])
+        got.sort()
+        if want != got:
+            raise SystemExit("untagged, the records differ from tcpdump's: %d sent missing, %d "
+                             "not sent" % (len(set(want) - set(got)), len(set(got) - set(want))))
+        print("%d cooked records tagged with VLAN %d, tcpdump's without the tag" % (len(got), vid))
     elif cmd == "count":
         print(len(read_records(argv[2])))
     else:
