@@ -2,7 +2,7 @@
 # dbcap -i any: every interface, cooked (LINKTYPE_LINUX_SLL2, as Debian's tcpdump -i any
 # writes), the filter translated for the kernel's cooked socket, exact accounting.  And the
 # bad inputs of any interface: a filter that does not compile, a ring the kernel refuses.
-# usage: any.sh capture|vlan|filter|filter-host|filter-refused|bad-filter|ring-refused [SANITIZER]
+# usage: any.sh capture|vlan|filter|filter-host|filter-fields|filter-refused|bad-filter|ring-refused [SANITIZER]
 # shellcheck source=tests/live/lib.sh
 source "$(dirname "$0")/lib.sh"
 CASE=$1
@@ -65,6 +65,9 @@ capture)
 	[[ -z $enc || $enc == "Linux cooked-mode capture v2" ]] || fail "capinfos: $enc"
 	head=$("$TCPDUMP" -n -c 1 -r got.pcap 2>&1 >/dev/null)
 	[[ $head == *"LINUX_SLL2"* ]] || fail "tcpdump does not read a cooked v2 file: $head"
+	# veth's segmentation offloads (on by default), named with their interface.
+	grep -q "warning: any: offloads on ($SIDE_B: .*ethtool -K" d.err || fail "no offloads warning naming $SIDE_B: $(cat d.err)"
+	[[ $(jget s.json run.interfaces.0.offloads) == "$SIDE_B: "* ]] || fail "offloads: $(jget s.json run.interfaces.0.offloads)"
 	# -D lists it, as tcpdump -D does.
 	in_b "$DBCAP" -D | grep -Eq '^[0-9]+\.any ' || fail "dbcap -D does not list any"
 	;;
@@ -111,6 +114,26 @@ filter | filter-host)
 	"$PYTHON" "$LIVE_SRC/live.py" cooked want.pcap got.pcap "$IFINDEX"
 	consistent s.json
 	expect "kernel seen" "$(jget s.json totals.kernel.seen_packets)" "$want"
+	;;
+filter-fields)
+	# The cooked header's interface index and packet type, as the kernel's ancillary values:
+	# the UDP frames that came in on $SIDE_B, all of them (none is outgoing).
+	f=(ifindex "$IFINDEX" and inbound and udp)
+	start_dbcap d -i any -w got.pcap --writers 2 --stats s.json "${f[@]}"
+	send sent.pcap 4000
+	stop_dbcap
+	((RC == 0)) || { cat d.err >&2; fail "exit status $RC"; }
+	"$TCPDUMP" -n -r sent.pcap -w want.pcap udp 2>/dev/null
+	"$PYTHON" "$LIVE_SRC/live.py" cooked want.pcap got.pcap "$IFINDEX"
+	consistent s.json
+	expect "kernel seen" "$(jget s.json totals.kernel.seen_packets)" "$("$PYTHON" "$LIVE_SRC/live.py" count want.pcap)"
+	# Another interface's index: nothing passes.
+	start_dbcap e -i any -w none.pcap --stats e.json ifindex $((IFINDEX + 1000))
+	send sent.pcap 4000
+	stop_dbcap
+	((RC == 0)) || { cat e.err >&2; fail "exit status $RC"; }
+	expect "records (another ifindex)" "$("$PYTHON" "$LIVE_SRC/live.py" count none.pcap)" 0
+	expect "kernel seen (another ifindex)" "$(jget e.json totals.kernel.seen_packets)" 0
 	;;
 filter-refused)
 	# The frame's length is not the kernel's on a cooked socket: refused, not run wrong.
