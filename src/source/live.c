@@ -507,6 +507,11 @@ static int uncook_filter(struct bpf_program *prog, const char *expr, char *msg, 
 			p->k -= LIVE_SLL2_LEN;
 			continue;
 		}
+		if ((int32_t)p->k < 0) {
+			say(msg, n, "any: filter \"%s\": a load at a negative offset, which -i any "
+				    "cannot translate; name the interface (-i IFACE)", expr);
+			return -1;
+		}
 		int32_t ad = -1; /* SKF_AD_PROTOCOL is 0 */
 		if (cls == BPF_LD && mode == BPF_ABS) {
 			if (p->k == 0 && size == BPF_H)

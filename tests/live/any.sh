@@ -143,6 +143,13 @@ filter-refused)
 	expect "exit status" "$RC" 2
 	grep -q "length" d.err || fail "the message does not name the length"
 	[[ ! -e got.pcap ]] || fail "an output file was left"
+	# The link-layer address (link[11], its length) has no kernel value: refused too.
+	in_b "$DBCAP" -i any -w got.pcap 'link[11] = 6' >d.out 2>d.err && fail "a filter on the address length was accepted"
+	RC=$?
+	cat d.err
+	expect "exit status (link[11])" "$RC" 2
+	grep -q "reads byte 11 of the cooked header" d.err || fail "the message does not name the byte"
+	[[ ! -e got.pcap ]] || fail "an output file was left"
 	;;
 bad-filter)
 	# A filter that does not compile: exit 2 (a bad option), libpcap's words, no file.
