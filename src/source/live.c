@@ -103,6 +103,53 @@ static inline bool next_block(struct live_cursor *c)
 	return false;
 }
 
+static inline void put16(uint8_t *d, uint16_t v)
+{
+	d[0] = (uint8_t)(v >> 8);
+	d[1] = (uint8_t)v;
+}
+
+/*
+ * -i any: the LINKTYPE_LINUX_SLL2 header of the frame at h, from the
+ * sockaddr_ll the kernel wrote after the frame's header: protocol,
+ * reserved, interface index, ARPHRD type, packet type, address length,
+ * 8 address bytes (all big-endian).  A VLAN tag the kernel took off goes
+ * back as the protocol (its TPID), then the TCI and the frame's protocol,
+ * as in an 802.1Q frame.  Returns the bytes written into pk->head.
+ */
+static inline uint32_t cook(const struct tpacket3_hdr *h, struct live_pkt *pk,
+			    struct live_counts *lc)
+{
+	const struct sockaddr_ll *sa =
+		(const struct sockaddr_ll *)((const uint8_t *)h +
+					     TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
+	uint8_t *d = pk->head;
+	uint16_t proto = ntohs(sa->sll_protocol);
+	uint32_t ifindex = (uint32_t)sa->sll_ifindex;
+	uint32_t head = LIVE_SLL2_LEN;
+	uint8_t alen = sa->sll_halen < 8 ? sa->sll_halen : 8;
+
+	if (h->tp_status & TP_STATUS_VLAN_VALID) {
+		put16(d + LIVE_SLL2_LEN, h->hv1.tp_vlan_tci);
+		put16(d + LIVE_SLL2_LEN + 2, proto);
+		proto = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ? h->hv1.tp_vlan_tpid
+								   : ETH_P_8021Q;
+		head += 4;
+		counter_add(&lc->vlan_restored, 1);
+	}
+	put16(d, proto);
+	put16(d + 2, 0);
+	put16(d + 4, (uint16_t)(ifindex >> 16));
+	put16(d + 6, (uint16_t)ifindex);
+	put16(d + 8, sa->sll_hatype);
+	d[10] = sa->sll_pkttype;
+	d[11] = sa->sll_halen;
+	memset(d + 12, 0, 8);
+	memcpy(d + 12, sa->sll_addr, alen);
+	pk->head_len = head;
+	return head;
+}
+
 /* Fills pk from the frame at h; the record's length after the tag and -s. */
 static inline void fill_pkt(const struct live *lv, const struct live_ring *r,
 			    const struct tpacket3_hdr *h, struct live_pkt *pk, struct live_counts *lc)
@@ -124,6 +171,12 @@ static inline void fill_pkt(const struct live *lv, const struct live_ring *r,
 	if (snap < len && (!lv->o.snaplen || snap < lv->o.snaplen)) {
 		counter_add(&lc->cut, 1);
 		counter_add(&lc->cut_bytes, len);
+	}
+	pk->head_len = 0;
+	if (ifc->any) {
+		uint32_t head = cook(h, pk, lc);
+		snap += head;
+		len += head;
 	}
 	pk->vlan = ifc->ethernet && (h->tp_status & TP_STATUS_VLAN_VALID) && snap >= 12;
 	if (pk->vlan) {
@@ -334,6 +387,54 @@ static void find_offloads(struct live_iface *ifc, int fd)
 	}
 }
 
+/*
+ * -i any: every interface (ifindex 0), cooked.  The MTU is the largest of
+ * the interfaces up at the start (it sizes the ring's frames); the offloads
+ * are named with their interfaces.  No /sys counters: no single interface.
+ */
+static int open_any(struct live_iface *ifc, char *msg, size_t n)
+{
+	ifc->ifindex = 0;
+	ifc->any = true;
+	ifc->dlt = DLT_LINUX_SLL2;
+	ifc->linktype = 276; /* LINKTYPE_LINUX_SLL2 */
+	ifc->linktype_name = pcap_datalink_val_to_name(ifc->dlt);
+	ifc->mtu = 1500;
+	ifc->offloads[0] = '\0';
+
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		say(msg, n, "any: socket: %s", strerror(errno));
+		return -1;
+	}
+	struct if_nameindex *all = if_nameindex();
+	size_t used = 0;
+	for (struct if_nameindex *p = all; p && p->if_index; p++) {
+		struct live_iface one;
+		struct ifreq ifr;
+
+		memset(&one, 0, sizeof(one));
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(one.name, sizeof(one.name), "%s", p->if_name);
+		memcpy(ifr.ifr_name, one.name, sizeof(one.name));
+		if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 || !(ifr.ifr_flags & IFF_UP))
+			continue;
+		if (ioctl(fd, SIOCGIFMTU, &ifr) == 0 && (uint32_t)ifr.ifr_mtu > ifc->mtu)
+			ifc->mtu = (uint32_t)ifr.ifr_mtu;
+		find_offloads(&one, fd);
+		if (!one.offloads[0] || used >= sizeof(ifc->offloads))
+			continue;
+		int m = snprintf(ifc->offloads + used, sizeof(ifc->offloads) - used, "%s%s: %s",
+				 used ? "; " : "", one.name, one.offloads);
+		used = m > 0 && (size_t)m < sizeof(ifc->offloads) - used ? used + (size_t)m
+									 : sizeof(ifc->offloads);
+	}
+	if (all)
+		if_freenameindex(all);
+	close(fd);
+	return 0;
+}
+
 /* Interface checks and what the rings need to know of it.  0, or -1 with msg. */
 static int open_iface(struct live_iface *ifc, const char *name, char *msg, size_t n)
 {
@@ -342,10 +443,8 @@ static int open_iface(struct live_iface *ifc, const char *name, char *msg, size_
 		return -1;
 	}
 	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
-	if (strcmp(name, "any") == 0) {
-		say(msg, n, "-i any is not supported: name each interface (-i eth0 -i eth1)");
-		return -1;
-	}
+	if (strcmp(name, "any") == 0)
+		return open_any(ifc, msg, n);
 	ifc->ifindex = (int)if_nametoindex(name);
 	if (!ifc->ifindex) {
 		say(msg, n, "%s: no such interface (dbcap -D lists them)", name);
@@ -372,6 +471,70 @@ static int open_iface(struct live_iface *ifc, const char *name, char *msg, size_
 	return ret;
 }
 
+/*
+ * -i any: libpcap compiles the filter for LINKTYPE_LINUX_SLL2, with the
+ * 20-byte cooked header in front of the frame, but the kernel runs it on a
+ * SOCK_DGRAM socket's packet, which starts at the network header: there is
+ * no cooked header, dbcap writes it later.  So every load from the packet
+ * is rewritten: past the header, 20 bytes earlier; a field of the header
+ * becomes the kernel's ancillary load of the same value (protocol,
+ * interface index, ARPHRD type, packet type).  What has no ancillary twin
+ * (the link-layer address and its length, the reserved bytes, a load at an
+ * offset from X into the header) and the packet's length (len, greater,
+ * less: the kernel's is 20 bytes shorter, and a fix would need an
+ * instruction more) are refused: a filter is never run wrong.  0, or -1
+ * with msg.
+ */
+static int uncook_filter(struct bpf_program *prog, const char *expr, char *msg, size_t n)
+{
+	for (u_int i = 0; i < prog->bf_len; i++) {
+		struct bpf_insn *p = &prog->bf_insns[i];
+		uint16_t cls = BPF_CLASS(p->code), mode = BPF_MODE(p->code), size = BPF_SIZE(p->code);
+
+		if (cls != BPF_LD && cls != BPF_LDX)
+			continue;
+		if (mode == BPF_LEN) {
+			say(msg, n, "any: filter \"%s\": tests the frame's length (len, greater, "
+				    "less), which -i any cannot do in the kernel; name the interface "
+				    "(-i IFACE)", expr);
+			return -1;
+		}
+		if (mode != BPF_ABS && mode != BPF_IND && mode != BPF_MSH)
+			continue;
+		if (p->k >= (uint32_t)SKF_AD_OFF) /* already an ancillary load */
+			continue;
+		if ((int32_t)p->k >= LIVE_SLL2_LEN) {
+			p->k -= LIVE_SLL2_LEN;
+			continue;
+		}
+		if ((int32_t)p->k < 0) {
+			say(msg, n, "any: filter \"%s\": a load at a negative offset, which -i any "
+				    "cannot translate; name the interface (-i IFACE)", expr);
+			return -1;
+		}
+		int32_t ad = -1; /* SKF_AD_PROTOCOL is 0 */
+		if (cls == BPF_LD && mode == BPF_ABS) {
+			if (p->k == 0 && size == BPF_H)
+				ad = SKF_AD_PROTOCOL;
+			else if (p->k == 4 && size == BPF_W)
+				ad = SKF_AD_IFINDEX;
+			else if (p->k == 8 && size == BPF_H)
+				ad = SKF_AD_HATYPE;
+			else if (p->k == 10 && size == BPF_B)
+				ad = SKF_AD_PKTTYPE;
+		}
+		if (ad < 0) {
+			say(msg, n, "any: filter \"%s\": reads byte %" PRId32 " of the cooked header, "
+				    "which the kernel cannot give a filter on -i any (only the "
+				    "protocol, the interface index, the ARPHRD type and the packet "
+				    "type); name the interface (-i IFACE)", expr, (int32_t)p->k);
+			return -1;
+		}
+		p->k = (uint32_t)(SKF_AD_OFF + ad);
+	}
+	return 0;
+}
+
 /* The compiled filter for the interface's link type, or -1 with msg. */
 static int compile_filter(const struct live *lv, const struct live_iface *ifc,
 			  struct bpf_program *prog, char *msg, size_t n)
@@ -387,6 +550,9 @@ static int compile_filter(const struct live *lv, const struct live_iface *ifc,
 	}
 	if (pcap_compile(p, prog, lv->o.filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
 		say(msg, n, "%s: bad filter \"%s\": %s", ifc->name, lv->o.filter, pcap_geterr(p));
+		ret = -1;
+	} else if (ifc->any && uncook_filter(prog, lv->o.filter, msg, n) < 0) {
+		pcap_freecode(prog);
 		ret = -1;
 	}
 	pcap_close(p);
@@ -419,8 +585,11 @@ static int open_ring(struct live *lv, unsigned iface, struct live_ring *r,
 
 	r->fd = -1;
 	r->iface = iface;
-	/* protocol 0: nothing is received before the bind names the interface */
-	r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	/*
+	 * protocol 0: nothing is received before the bind names the interface.
+	 * -i any: cooked, the kernel drops each frame's link-layer header.
+	 */
+	r->fd = socket(AF_PACKET, (ifc->any ? SOCK_DGRAM : SOCK_RAW) | SOCK_CLOEXEC, 0);
 	if (r->fd < 0) {
 		say_errno(msg, n, ifc->name, "socket(AF_PACKET)", errno);
 		return -1;
@@ -498,7 +667,7 @@ static int open_ring(struct live *lv, unsigned iface, struct live_ring *r,
 		}
 		ifc->fanout_id = got & 0xffff;
 	}
-	if (lv->o.promisc) {
+	if (lv->o.promisc && !ifc->any) { /* "any" has no promiscuous mode (as libpcap's) */
 		/* A membership, not the interface's flag: it goes with the socket. */
 		struct packet_mreq mr = {.mr_ifindex = ifc->ifindex, .mr_type = PACKET_MR_PROMISC};
 		if (setsockopt(r->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0) {
@@ -554,6 +723,11 @@ int live_open(struct live *lv, const struct live_opts *o, FILE *warn, char *msg,
 				goto fail;
 			}
 		}
+		if (lv->nifaces && (strcmp(t, "any") == 0 || lv->ifs[0].any)) {
+			say(msg, msglen, "-i any takes every interface: it cannot be named with "
+					 "another -i");
+			goto fail;
+		}
 		struct live_iface *ifc = &lv->ifs[lv->nifaces];
 		ifc->fanout_id = -1;
 		if (open_iface(ifc, t, msg, msglen))
@@ -586,8 +760,13 @@ int live_open(struct live *lv, const struct live_opts *o, FILE *warn, char *msg,
 	}
 	for (unsigned i = 0; i < lv->nifaces; i++) {
 		struct live_iface *ifc = &lv->ifs[i];
-		ifc->sys_start_ok = read_sys_all(ifc->name, ifc->sys_start);
-		if (warn && ifc->offloads[0])
+		ifc->sys_start_ok = !ifc->any && read_sys_all(ifc->name, ifc->sys_start);
+		if (warn && ifc->any && ifc->offloads[0])
+			fprintf(warn, "dbcap: warning: any: offloads on (%s): captured frames may be "
+				      "larger than the frames on the wire; "
+				      "ethtool -K IFACE gro off lro off tso off gso off turns them off\n",
+				ifc->offloads);
+		else if (warn && ifc->offloads[0])
 			fprintf(warn, "dbcap: warning: %s: offloads on (%s): captured frames may be "
 				      "larger than the frames on the wire; "
 				      "ethtool -K %s gro off lro off tso off gso off turns them off\n",
@@ -655,7 +834,7 @@ const char *live_check_ifaces(struct live *lv)
 
 	for (unsigned i = 0; i < lv->nifaces; i++) {
 		struct live_iface *ifc = &lv->ifs[i];
-		if (!ifc->gone && (int)if_nametoindex(ifc->name) != ifc->ifindex)
+		if (!ifc->gone && !ifc->any && (int)if_nametoindex(ifc->name) != ifc->ifindex)
 			ifc->gone = true;
 		if (ifc->gone && !first)
 			first = ifc->name;
@@ -667,7 +846,7 @@ void live_read_sys_end(struct live *lv)
 {
 	for (unsigned i = 0; i < lv->nifaces; i++) {
 		struct live_iface *ifc = &lv->ifs[i];
-		ifc->sys_end_ok = !ifc->gone && read_sys_all(ifc->name, ifc->sys_end);
+		ifc->sys_end_ok = !ifc->gone && !ifc->any && read_sys_all(ifc->name, ifc->sys_end);
 	}
 }
 

@@ -35,6 +35,9 @@
 
 #define LIVE_MAX_IFACES 16
 #define LIVE_IFNAMSIZ 16 /* the kernel's IFNAMSIZ */
+/* -i any's records: the LINKTYPE_LINUX_SLL2 header (20 bytes), then a stripped VLAN tag's 4 */
+#define LIVE_SLL2_LEN 20
+#define LIVE_HEAD_MAX (LIVE_SLL2_LEN + 4)
 
 /* The interface counters of /sys/class/net/IF/statistics, at the start and at the end. */
 enum live_sys {
@@ -74,6 +77,8 @@ struct live_iface {
 	uint32_t linktype;          /* the file's LINKTYPE_ value */
 	const char *linktype_name;  /* "EN10MB", ... */
 	bool ethernet;              /* frames start with an Ethernet header: VLAN tags go back in */
+	bool any;                   /* "any": every interface, cooked (SOCK_DGRAM): dbcap writes
+				     * a LINKTYPE_LINUX_SLL2 header in front of each frame */
 	uint32_t mtu;
 	int fanout_id;              /* the kernel's unique fanout group id */
 	char offloads[64];          /* offloads found on at the start ("gro, tso"), or "" */
@@ -136,6 +141,8 @@ struct live_pkt {
 	int dlt;
 	bool vlan;            /* tag[] goes after the two MAC addresses */
 	uint8_t tag[4];
+	uint32_t head_len;    /* -i any: bytes of head[] in front of data (0: none) */
+	uint8_t head[LIVE_HEAD_MAX]; /* the cooked header (and a VLAN tag's TCI and type) */
 };
 
 /* The bytes of a frame as the record holds them: the VLAN tag back in place, cut to caplen. */
@@ -143,6 +150,14 @@ static inline void live_copy(uint8_t *dst, const struct live_pkt *pk)
 {
 	uint32_t n = pk->caplen;
 
+	if (pk->head_len) {
+		/* -i any: the cooked header dbcap made, then the frame from its network header */
+		uint32_t h = n < pk->head_len ? n : pk->head_len;
+		memcpy(dst, pk->head, h);
+		if (n > h)
+			memcpy(dst + h, pk->data, n - h);
+		return;
+	}
 	if (!pk->vlan) {
 		memcpy(dst, pk->data, n);
 		return;

@@ -534,7 +534,7 @@ static void put_interfaces(struct doc *d, cJSON *run, const struct run_report *r
 		put_u64(d, o, "mtu", ifc->mtu);
 		put_u64(d, o, "snaplen", lv->snaplen);
 		put_str(d, o, "filter", lv->o.filter);
-		put_bool(d, o, "promiscuous", lv->o.promisc);
+		put_bool(d, o, "promiscuous", lv->o.promisc && !ifc->any); /* "any" has none */
 		put_str(d, o, "offloads", ifc->offloads[0] ? ifc->offloads : NULL);
 		put_bool(d, o, "disappeared", ifc->gone);
 		cJSON *k = put_obj(d, o, "kernel");

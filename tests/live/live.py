@@ -14,6 +14,9 @@
   get FILE PATH               one value of a JSON document (a.b.0.c)
   schema FILE SCHEMA          the document fits the JSON schema
   count FILE                  the number of records of a pcap or pcapng file
+  cookedvlan TD GOT VID       GOT's cooked records carry VLAN VID's tag; without it, TD's
+  cooked SENT GOT IFINDEX     GOT (-i any, Linux cooked v2) holds SENT's frames after their
+                              Ethernet headers, each from interface IFINDEX
 """
 import json
 import struct
@@ -189,6 +192,42 @@ def main(argv):
         if sent != got:
             raise SystemExit("the cut records differ from the frames sent")
         print("%d records cut to %d bytes" % (len(got), snap))
+    elif cmd == "cooked":
+        # GOT (-i any, LINKTYPE_LINUX_SLL2) holds SENT's frames as a multiset of network-layer
+        # bytes (after the 20-byte cooked header, after the 14-byte Ethernet header); every
+        # cooked header names interface argv[4] (its index), IPv4, Ethernet, the source MAC.
+        ifindex = int(argv[4])
+        sent = sorted(r[3][14:] for r in read_records(argv[2]))
+        got = []
+        for _, cap, orig, f in read_records(argv[3]):
+            if cap != orig:
+                raise SystemExit("a record cut short: %d of %d bytes" % (cap, orig))
+            proto, rsv, ifi, hatype, pkttype, alen = struct.unpack("!HHIHBB", f[:12])
+            if (proto, rsv, ifi, hatype, alen, f[12:18]) != (0x0800, 0, ifindex, 1, 6, SRC):
+                raise SystemExit("a wrong cooked header: %s" % f[:20].hex())
+            got.append(f[20:])
+        got.sort()
+        if sent != got:
+            raise SystemExit("frames differ: %d sent, %d captured; %d sent missing, %d captured "
+                             "not sent" % (len(sent), len(got), len(set(sent) - set(got)),
+                                           len(set(got) - set(sent))))
+        print("%d frames equal after the cooked header" % len(got))
+    elif cmd == "cookedvlan":
+        # GOT's cooked records carry VLAN argv[4]'s tag behind the header (protocol 0x8100,
+        # then the TCI and the frame's protocol); without it they are TD's (tcpdump -i any,
+        # which drops the tag), as a multiset.
+        vid = int(argv[4])
+        want = sorted(r[3] for r in read_records(argv[2]))
+        got = []
+        for _, cap, orig, f in read_records(argv[3]):
+            if cap != orig or f[:2] != b"\x81\x00" or (struct.unpack("!H", f[20:22])[0] & 0xFFF) != vid:
+                raise SystemExit("a record without the VLAN %d tag: %s" % (vid, f[:24].hex()))
+            got.append(f[22:24] + f[2:20] + f[24:])
+        got.sort()
+        if want != got:
+            raise SystemExit("untagged, the records differ from tcpdump's: %d sent missing, %d "
+                             "not sent" % (len(set(want) - set(got)), len(set(got) - set(want))))
+        print("%d cooked records tagged with VLAN %d, tcpdump's without the tag" % (len(got), vid))
     elif cmd == "count":
         print(len(read_records(argv[2])))
     else:
