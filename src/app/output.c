@@ -217,6 +217,12 @@ int output_open(struct app *app)
 	int err, fd = -1;
 
 	output_kind(app);
+	if (app->stream_out && app->rot) {
+		/* -w - is refused with the options; a FIFO is known only here. */
+		fprintf(stderr, "dbcap: -w %s: a FIFO cannot rotate: -C and -G need a file name\n",
+			o->output);
+		return 2;
+	}
 	if (app->stream_out) {
 		if (options_direct(o) == IO_ON) {
 			fprintf(stderr, "dbcap: -w %s: O_DIRECT (--direct) is not possible on a stream "

@@ -188,8 +188,9 @@ static void reader_fail(struct app *app, int err, const char *what)
 			 "take is counted as lost", strcmp(app->o.output, "-") == 0 ?
 			 "standard output" : app->o.output, what, strerror(-err));
 	else
-		snprintf(app->error_msg, sizeof(app->error_msg), "%s: %s: %s", app->o.output, what,
-			 strerror(-err));
+		/* A rotating run names the file being written, not -w's template. */
+		snprintf(app->error_msg, sizeof(app->error_msg), "%s: %s: %s",
+			 app->rot ? rotate_current_path(app) : app->o.output, what, strerror(-err));
 	atomic_compare_exchange_strong_explicit(&app->io_error, &zero, err, memory_order_release,
 						memory_order_relaxed);
 }
@@ -226,9 +227,16 @@ static void salvage_file(struct app *app, int fd, uint64_t durable)
 	struct recount n = {0, 0};
 	uint64_t end = 0, had = rotate_file_records(app);
 
-	if (app->fmt->scan_fd(fd, durable, recount_rec, &n, &end) != 0 || ftruncate(fd, (off_t)end) != 0)
+	/*
+	 * A file that cannot be read back, cut and synced (a filesystem shut
+	 * down answers EIO to each) keeps the counts handed over, and the
+	 * document says it was not verified.
+	 */
+	if (app->fmt->scan_fd(fd, durable, recount_rec, &n, &end) != 0 ||
+	    ftruncate(fd, (off_t)end) != 0 || fdatasync(fd) != 0) {
+		app->file_unverified = true;
 		return;
-	fdatasync(fd);
+	}
 	if (had >= n.blocks) {
 		uint64_t lost = had - n.blocks;
 		struct stats_rotation ro;
@@ -249,6 +257,7 @@ static void salvage_file(struct app *app, int fd, uint64_t durable)
 		counter_add(&rs->lost_io_blocks, lost);
 		counter_add(&rs->lost_io_bytes, lost_bytes);
 	}
+	/* relaxed: the reader is file_bytes' only writer; main reads it after the join */
 	uint64_t fb = atomic_load_explicit(&rs->file_bytes, memory_order_relaxed);
 	uint64_t cur = rotate_file_bytes(app);
 	atomic_store_explicit(&rs->file_bytes, fb - (cur > end ? cur - end : 0), memory_order_relaxed);
@@ -739,9 +748,11 @@ static void finish(struct reader *rd)
 	if (!app->persist) {
 		/* A rotation failed between two files: nothing is open. */
 		release_all(rd);
-		app->io.submissions = rd->io_prev.submissions;
-		app->io.completions = rd->io_prev.completions;
-		app->io.bytes_written = rd->io_prev.bytes_written;
+		/* The counts of the files closed, all of them (their error too). */
+		app->io.submissions = app->io.completions = app->io.bytes_written = 0;
+		app->io.short_writes = app->io.retries = 0;
+		app->io.max_in_flight = 0;
+		io_add(&app->io, &rd->io_prev);
 		return;
 	}
 	/* Report before closing: close frees the handle. */

@@ -321,12 +321,21 @@ void rotate_data(struct app *app, const void *data, size_t len)
 	publish(rot);
 }
 
+/*
+ * A record's time stamp in ns, from the file's own format: pcap has seconds
+ * and a fraction, pcapng one 64-bit count in its interface's unit.  The
+ * files dbcap writes count nanoseconds (synthetic, live), except a replay,
+ * which keeps its input's micro- or nanoseconds.  (A pcapng input whose
+ * interfaces declare another if_tsresol is read as its precision says.)
+ */
 uint64_t rotate_rec_ns(const struct app *app, const struct capfmt_rec *rec)
 {
-	if (app->replaying)
-		return (uint64_t)rec->ts_hi * 1000000000ull +
-		       (uint64_t)rec->ts_lo * (app->input.nano ? 1u : 1000u);
-	return (uint64_t)rec->ts_hi << 32 | rec->ts_lo;
+	const bool nano = !app->replaying || app->input.nano;
+
+	if (app->format == FORMAT_PCAP)
+		return (uint64_t)rec->ts_hi * 1000000000ull + (uint64_t)rec->ts_lo * (nano ? 1u : 1000u);
+	uint64_t t = (uint64_t)rec->ts_hi << 32 | rec->ts_lo;
+	return nano ? t : t * 1000u;
 }
 
 void rotate_records(struct app *app, uint64_t n, uint64_t bytes, uint64_t first_ns,

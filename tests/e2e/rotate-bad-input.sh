@@ -24,6 +24,12 @@ refused 2 "not a percentage" -w out/c.pcapng -c 10 -C 1M --min-free 120%
 refused 2 "not a size" -w out/c.pcapng -c 10 -C 1M --min-free lots
 refused 2 "not an integer" -w out/c.pcapng -c 10 -G 0.5
 refused 1 "a '/' in a conversion" -w 'out/c-%D.pcapng' -c 10 -G 1
+# A FIFO as -w streams (no files to rotate): refused without waiting for a reader.
+mkfifo fifo.pcapng
+run bad timeout 10 "$DBCAP" -w fifo.pcapng -c 10 -C 1M
+((RC == 2)) || fail "-w FIFO -C 1M: exit status $RC, want 2: $(cat bad.err)"
+grep -q "a FIFO cannot rotate" bad.err || fail "-w FIFO -C 1M: $(cat bad.err)"
+[[ -p fifo.pcapng && -z $(ls fifo.pcapng-* 2>/dev/null) ]] || fail "-w FIFO -C 1M: left $(ls)"
 touch out/c-000001.pcapng
 run bad "$DBCAP" -w out/c.pcapng -c 10 -C 1M
 ((RC == 1)) || fail "a taken first name: exit status $RC"

@@ -2,7 +2,7 @@
 # Rotation (-C by size, -G by time) in synthetic and replay mode: each file a complete capture (capinfos),
 # no .part left, the concatenation (mergecap -a) equal to an unrotated run, sha256sum -c on every sidecar,
 # dbcap-verify --audit of the directory and of the statistics, -W keeps its count, the document valid.
-# usage: rotate.sh DBCAP VERIFY MODE(synthetic|replay) KIND(size|time) [CAPTURE]
+# usage: rotate.sh DBCAP VERIFY MODE(synthetic|synthetic-pcap|replay) KIND(size|time) [CAPTURE]
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 DBCAP=$1 VERIFY=$2 MODE=$3 KIND=$4 CAPTURE=${5:-}
@@ -11,8 +11,10 @@ need mergecap
 e2e_init
 
 mkdir rot
-if [[ $MODE == synthetic ]]; then
+if [[ $MODE == synthetic* ]]; then
+	# synthetic-pcap: the same in pcap (the records' times are read from its own format).
 	ext=pcapng
+	[[ $MODE == synthetic-pcap ]] && ext=pcap
 	base=(--seed 7 --block-max 3000 --stats-interval 0.3)
 	if [[ $KIND == size ]]; then
 		src=(-c 20000) rot=(-C 1M)
@@ -72,7 +74,7 @@ expect reconciliation.consistent "$(jget rot.json reconciliation.consistent)" tr
 expect "files_persisted_blocks" "$(jget rot.json reconciliation.files_persisted_blocks)" \
 	"$(jget rot.json totals.persisted_blocks)"
 
-if [[ $KIND == time && $MODE == synthetic ]]; then
+if [[ $KIND == time && $MODE == synthetic* ]]; then
 	# Each file's name is the second its span began; its first record lies within a second of it
 	# (the reader cuts when it notices the boundary: a record stamped just before may follow).
 	for f in "${files[@]}"; do
@@ -95,7 +97,7 @@ if [[ $KIND == time && $MODE == synthetic ]]; then
 fi
 
 mergecap -a -F "$ext" -w all.$ext "${files[@]}" || fail "mergecap -a failed"
-if [[ $MODE == synthetic ]]; then
+if [[ $MODE == synthetic* ]]; then
 	# Every record as generated, each writer's sequence complete, the counts the statistics'.
 	verify all.$ext rot.json
 	expect "records, rotated and not" "$(capinfos_count all.$ext)" "$(capinfos_count ref.$ext)"
