@@ -180,8 +180,7 @@ static int reap(struct reader *rd, bool wait)
 static void reader_fail(struct app *app, int err, const char *what)
 {
 	int zero = 0;
-	/* pairs with the acquire loads of io_error in wait_for_stop() and
-	 * report_run(): main sees the message */
+	/* The message first: the release CAS below publishes it. */
 	if (app->stream_out && err == -EPIPE)
 		snprintf(app->error_msg, sizeof(app->error_msg),
 			 "%s: the reader of the capture went away (%s: %s); what it did not "
@@ -191,6 +190,7 @@ static void reader_fail(struct app *app, int err, const char *what)
 		/* A rotating run names the file being written, not -w's template. */
 		snprintf(app->error_msg, sizeof(app->error_msg), "%s: %s: %s",
 			 app->rot ? rotate_current_path(app) : app->o.output, what, strerror(-err));
+	/* pairs with the acquire loads of io_error in wait_for_stop() and report_run() */
 	atomic_compare_exchange_strong_explicit(&app->io_error, &zero, err, memory_order_release,
 						memory_order_relaxed);
 }

@@ -340,10 +340,9 @@ static inline void settle(struct replay_cursor *c, struct replay_counts *st)
 	dissect_count(&st->dissect, c->pend_rows, c->pend_origlen);
 	/*
 	 * A compiler barrier: pending is cleared in memory before the next
-	 * read of the mapping, which may fault into the handler's jump (the
-	 * partner: on_sigbus() and the writer's recovery in the same thread).
+	 * read of the mapping, which may fault into the handler's jump.
 	 */
-	atomic_signal_fence(memory_order_seq_cst);
+	atomic_signal_fence(memory_order_seq_cst); /* pairs with on_sigbus()'s jump, same thread */
 }
 
 const char *replay_error(const struct replay_cursor *c, uint64_t *good_end)
@@ -587,7 +586,7 @@ int replay_next(struct replay_cursor *c, struct replay_pkt *pk, struct replay_co
 		size_t start = c->off;
 		c->rec_start = start;
 		/* In memory before the read, which may fault (see settle()). */
-		atomic_signal_fence(memory_order_seq_cst);
+		atomic_signal_fence(memory_order_seq_cst); /* pairs with on_sigbus()'s jump, same thread */
 		int ret = read_record(c, &r);
 		if (ret <= 0) {
 			c->state = ret < 0 ? -1 : 1;

@@ -238,15 +238,15 @@ static inline void replay_confirm(const struct replay_pkt *pk)
 	 * there a compiler barrier stands in (which is all the fence is on x86).
 	 */
 #if defined(__SANITIZE_THREAD__)
-	atomic_signal_fence(memory_order_seq_cst);
+	atomic_signal_fence(memory_order_seq_cst); /* pairs with the kernel's unmap-then-zero */
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer)
-	atomic_signal_fence(memory_order_seq_cst);
+	atomic_signal_fence(memory_order_seq_cst); /* pairs with the kernel's unmap-then-zero */
 #else
-	atomic_thread_fence(memory_order_acquire);
+	atomic_thread_fence(memory_order_acquire); /* pairs with the kernel's unmap-then-zero */
 #endif
 #else
-	atomic_thread_fence(memory_order_acquire);
+	atomic_thread_fence(memory_order_acquire); /* pairs with the kernel's unmap-then-zero */
 #endif
 	if (pk->probe)
 		(void)*pk->probe;
