@@ -26,6 +26,22 @@
 #define REPLAY_LATENCY_SAMPLE 16u
 
 /*
+ * A packet's counts once it is handed over (committed, or refused by a full
+ * buffer), and its write latency when it is the sampled one: replay and
+ * live count alike.
+ */
+static inline void count_packet(struct writer_stats *st, bool written, bool timed, uint64_t t0,
+				uint32_t origlen)
+{
+	if (!written)
+		counter_add(&st->dropped_bytes, origlen);
+	else if (timed)
+		hist_record(&st->write_latency, now_ns(CLOCK_MONOTONIC) - t0);
+	counter_add(&st->generated, 1);
+	counter_add(&st->generated_bytes, origlen);
+}
+
+/*
  * Reserves room for one packet and writes its record (pcap, or a pcapng
  * EPB) into it; the caller confirms and commits.  DBUF_OK or the refusal.
  */
@@ -96,15 +112,9 @@ static __attribute__((noinline)) void replay_loop(struct app *app, unsigned id,
 			r = reserve_packet(w, ng, &pk);
 			replay_confirm(&pk);
 		}
-		if (r == DBUF_OK) {
+		if (r == DBUF_OK)
 			dbuf_commit(w);
-			if (timed)
-				hist_record(&st->write_latency, now_ns(CLOCK_MONOTONIC) - t0);
-		} else {
-			counter_add(&st->dropped_bytes, pk.origlen);
-		}
-		counter_add(&st->generated, 1);
-		counter_add(&st->generated_bytes, pk.origlen);
+		count_packet(st, r == DBUF_OK, timed, t0, pk.origlen);
 	}
 }
 
@@ -161,13 +171,8 @@ static void live_writer(struct app *app, unsigned id)
 			/* From the record: the dissector sees the VLAN tag put back. */
 			dissect_packet(pk.dlt, data, pk.caplen, pk.origlen, &st->replay.dissect, NULL);
 			dbuf_commit(w);
-			if (timed)
-				hist_record(&st->write_latency, now_ns(CLOCK_MONOTONIC) - t0);
-		} else {
-			counter_add(&st->dropped_bytes, pk.origlen);
 		}
-		counter_add(&st->generated, 1);
-		counter_add(&st->generated_bytes, pk.origlen);
+		count_packet(st, r == DBUF_OK, timed, t0, pk.origlen);
 	}
 }
 
